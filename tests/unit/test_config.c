@@ -1,0 +1,484 @@
+/* test_config.c - tests for core/config.h. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/limits.h"
+
+static char tmpdir[64];
+static char path[128];
+static int nfiles;
+
+static int setup(void **state)
+{
+	strcpy(tmpdir, "/tmp/parley-test-config.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char p[160];
+
+	for (int i = 0; i < nfiles; i++) {
+		snprintf(p, sizeof(p), "%s/t%d.ini", tmpdir, i);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+	return 0;
+}
+
+/* Writes text to a new file and returns its path (valid until the next
+ * call). */
+static const char *write_file(const char *text)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/t%d.ini", tmpdir, nfiles++);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* Loads text over the defaults; returns config_load's result. */
+static int load(struct config *c, const char *text, char *err, size_t len)
+{
+	config_defaults(c);
+	return config_load(c, write_file(text), err, len);
+}
+
+/* Asserts that text fails with err == "PATH:LINE: " + reason. */
+static void expect_error(const char *text, int line, const char *reason)
+{
+	struct config c;
+	char err[512], want[512];
+
+	assert_int_equal(load(&c, text, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:%d: %s", path, line, reason);
+	assert_string_equal(err, want);
+	assert_null(strchr(err, '\n'));
+	config_free(&c);
+}
+
+static void test_defaults(void **state)
+{
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	assert_string_equal(c.domain, "localhost");
+	assert_string_equal(c.data_dir, "./var");
+	assert_string_equal(c.database, "");
+	assert_int_equal(c.log_level, LOG_INFO);
+	assert_int_equal(c.listen.n, 1);
+	assert_string_equal(c.listen.addr[0], "127.0.0.1:5222");
+	assert_int_equal(c.tls_listen.n, 1);
+	assert_string_equal(c.tls_listen.addr[0], "127.0.0.1:5223");
+	assert_int_equal(c.auth_timeout, 30);
+	assert_int_equal(c.ping_interval, 240);
+	assert_int_equal(c.ping_timeout, 60);
+	assert_int_equal(c.max_sessions_per_account, 10);
+	assert_int_equal(c.max_unauth_per_address, 32);
+	assert_int_equal(c.connect_rate, 20);
+	assert_int_equal(c.max_output_queue, 4194304);
+	assert_string_equal(c.cert, "");
+	assert_string_equal(c.key, "");
+	assert_int_equal(c.tls_min_version, 12);
+	assert_string_equal(c.ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	assert_int_equal(c.allow_plain, 0);
+	assert_int_equal(c.scram_iterations, 4096);
+	assert_int_equal(c.backoff_base_ms, 200);
+	assert_int_equal(c.backoff_max_ms, 8000);
+	assert_int_equal(c.max_stanza_size, 262144);
+	assert_int_equal(c.max_header_size, 4096);
+	assert_int_equal(c.max_depth, 32);
+	assert_int_equal(c.max_attributes, 64);
+	assert_int_equal(c.rate_limits, 1);
+
+	assert_int_equal(config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.database, "./var/parley.db");
+	assert_string_equal(c.cert, "./var/tls/cert.pem");
+	assert_string_equal(c.key, "./var/tls/key.pem");
+	assert_int_equal(c.cert_is_generated, 1);
+	config_free(&c);
+	/* Freeing twice is harmless: the pointers are cleared. */
+	config_free(&c);
+}
+
+static void test_full_file(void **state)
+{
+	struct config c;
+	char err[256];
+
+	assert_int_equal(load(&c,
+	    "; a full file\n"
+	    "# comments of both kinds\n"
+	    "[server]\n"
+	    "domain = Example.ORG.\n"
+	    "data_dir = /srv/parley/\n"
+	    "database = /srv/db/p.db\n"
+	    "log_level = debug\n"
+	    "\n"
+	    "[c2s]\n"
+	    "  listen = 0.0.0.0:5222, [::]:5222 ; inline comment\n"
+	    "tls_listen =\n"
+	    "auth_timeout = 3600\n"
+	    "ping_interval = 10\n"
+	    "ping_timeout = 3600\n"
+	    "max_sessions_per_account = 1000\n"
+	    "max_unauth_per_address = 1\n"
+	    "connect_rate = 1000000\n"
+	    "max_output_queue = 65536\n"
+	    "[tls]\n"
+	    "cert = /etc/parley/cert.pem\n"
+	    "key = /etc/parley/key.pem\n"
+	    "min_version = 1.3\n"
+	    "ciphers = ECDHE+AESGCM\n"
+	    "[auth]\n"
+	    "plain = Yes\n"
+	    "scram_iterations = 1000000\n"
+	    "backoff_base_ms = 0\n"
+	    "backoff_max_ms = 0\n"
+	    "[limits]\n"
+	    "max_stanza_size = 10000\n"
+	    "max_header_size = 512\n"
+	    "max_depth = 256\n"
+	    "max_attributes = 4\n"
+	    "rate_limits = 0\n", err, sizeof(err)), 0);
+	assert_string_equal(c.domain, "example.org");
+	assert_string_equal(c.data_dir, "/srv/parley/");
+	assert_string_equal(c.database, "/srv/db/p.db");
+	assert_int_equal(c.log_level, LOG_DEBUG);
+	assert_int_equal(c.listen.n, 2);
+	assert_string_equal(c.listen.addr[0], "0.0.0.0:5222");
+	assert_string_equal(c.listen.addr[1], "[::]:5222");
+	assert_int_equal(c.tls_listen.n, 0);
+	assert_int_equal(c.auth_timeout, 3600);
+	assert_int_equal(c.ping_interval, 10);
+	assert_int_equal(c.ping_timeout, 3600);
+	assert_int_equal(c.max_sessions_per_account, 1000);
+	assert_int_equal(c.max_unauth_per_address, 1);
+	assert_int_equal(c.connect_rate, 1000000);
+	assert_int_equal(c.max_output_queue, 65536);
+	assert_string_equal(c.cert, "/etc/parley/cert.pem");
+	assert_string_equal(c.key, "/etc/parley/key.pem");
+	assert_int_equal(c.tls_min_version, 13);
+	assert_string_equal(c.ciphers, "ECDHE+AESGCM");
+	assert_int_equal(c.allow_plain, 1);
+	assert_int_equal(c.scram_iterations, 1000000);
+	assert_int_equal(c.backoff_base_ms, 0);
+	assert_int_equal(c.backoff_max_ms, 0);
+	assert_int_equal(c.max_stanza_size, 10000);
+	assert_int_equal(c.max_header_size, 512);
+	assert_int_equal(c.max_depth, 256);
+	assert_int_equal(c.max_attributes, 4);
+	assert_int_equal(c.rate_limits, 0);
+
+	/* Configured paths are kept; the certificate is the admin's. */
+	assert_int_equal(config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.database, "/srv/db/p.db");
+	assert_string_equal(c.cert, "/etc/parley/cert.pem");
+	assert_int_equal(c.cert_is_generated, 0);
+	config_free(&c);
+}
+
+static void test_empty_file(void **state)
+{
+	struct config c;
+	char err[256];
+
+	assert_int_equal(load(&c, "", err, sizeof(err)), 0);
+	assert_string_equal(c.domain, "localhost");
+	config_free(&c);
+}
+
+static void test_cannot_open(void **state)
+{
+	struct config c;
+	char err[256], p[128], want[256];
+
+	snprintf(p, sizeof(p), "%s/missing.ini", tmpdir);
+	config_defaults(&c);
+	assert_int_equal(config_load(&c, p, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or "
+	    "directory", p);
+	assert_string_equal(err, want);
+	config_free(&c);
+}
+
+static void test_unknown_section(void **state)
+{
+	expect_error("[server]\ndomain = a.example\n\n[bogus]\nx = 1\n", 4,
+	    "[bogus]: unknown section");
+	/* Reported even when the section has no keys. */
+	expect_error("[c2s]\n[c2z]\n", 2, "[c2z]: unknown section");
+}
+
+static void test_unknown_key(void **state)
+{
+	expect_error("[c2s]\nlisten = 127.0.0.1:5222\nlisen = x\n", 3,
+	    "[c2s] lisen: unknown key");
+	/* A key in the wrong section is unknown there. */
+	expect_error("[server]\nplain = on\n", 2,
+	    "[server] plain: unknown key");
+	expect_error("domain = x\n", 1, "domain: key outside any [section]");
+}
+
+static void test_duplicate_key(void **state)
+{
+	expect_error("[auth]\nplain = off\n[server]\n[auth]\nplain = on\n", 5,
+	    "[auth] plain: duplicate key (first set on line 2)");
+}
+
+static void test_bad_number(void **state)
+{
+	expect_error("[c2s]\n\n\n\n\n\nauth_timeout = 3O\n", 7,
+	    "[c2s] auth_timeout: must be a number from 1 to 3600");
+	expect_error("[c2s]\nauth_timeout = -1\n", 2,
+	    "[c2s] auth_timeout: must be a number from 1 to 3600");
+	expect_error("[c2s]\nauth_timeout = 0x10\n", 2,
+	    "[c2s] auth_timeout: must be a number from 1 to 3600");
+	expect_error("[c2s]\nauth_timeout =\n", 2,
+	    "[c2s] auth_timeout: must be a number from 1 to 3600");
+	expect_error("[limits]\nmax_stanza_size = 99999999999999999999999\n",
+	    2, "[limits] max_stanza_size: must be a number from 10000 to "
+	    "16777216");
+}
+
+static void test_out_of_range(void **state)
+{
+	expect_error("[c2s]\nauth_timeout = 3601\n", 2,
+	    "[c2s] auth_timeout: must be a number from 1 to 3600");
+	expect_error("[c2s]\nping_interval = 0\n", 2,
+	    "[c2s] ping_interval: must be a number from 1 to 86400");
+	expect_error("[auth]\nscram_iterations = 4095\n", 2,
+	    "[auth] scram_iterations: must be a number from 4096 to 1000000");
+	expect_error("[limits]\nmax_stanza_size = 9999\n", 2,
+	    "[limits] max_stanza_size: must be a number from 10000 to "
+	    "16777216");
+	expect_error("[limits]\nmax_depth = 257\n", 2,
+	    "[limits] max_depth: must be a number from 4 to 256");
+	expect_error("[c2s]\nmax_output_queue = 65535\n", 2,
+	    "[c2s] max_output_queue: must be a number from 65536 to "
+	    "268435456");
+	expect_error("[auth]\nbackoff_base_ms = 500\nbackoff_max_ms = 100\n",
+	    3, "[auth] backoff_max_ms: must be at least backoff_base_ms (500)");
+}
+
+static void test_bad_boolean(void **state)
+{
+	expect_error("[auth]\nplain = maybe\n", 2,
+	    "[auth] plain: must be on or off (or yes/no, true/false, 1/0)");
+	expect_error("[limits]\nrate_limits =\n", 2,
+	    "[limits] rate_limits: must be on or off (or yes/no, true/false, "
+	    "1/0)");
+}
+
+static void test_bool_spellings(void **state)
+{
+	static const char *const on[] = { "on", "yes", "true", "1", "ON" };
+	static const char *const off[] = { "off", "no", "false", "0", "No" };
+	struct config c;
+	char text[64], err[256];
+
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(text, sizeof(text), "[auth]\nplain = %s\n", on[i]);
+		assert_int_equal(load(&c, text, err, sizeof(err)), 0);
+		assert_int_equal(c.allow_plain, 1);
+		config_free(&c);
+		snprintf(text, sizeof(text), "[limits]\nrate_limits = %s\n",
+		    off[i]);
+		assert_int_equal(load(&c, text, err, sizeof(err)), 0);
+		assert_int_equal(c.rate_limits, 0);
+		config_free(&c);
+	}
+}
+
+static void test_bad_values(void **state)
+{
+	expect_error("[server]\ndomain = not a domain\n", 2,
+	    "[server] domain: not a valid domain name");
+	expect_error("[server]\ndomain =\n", 2,
+	    "[server] domain: not a valid domain name");
+	expect_error("[server]\nlog_level = loud\n", 2,
+	    "[server] log_level: must be debug, info, warn or error");
+	expect_error("[server]\ndata_dir =\n", 2,
+	    "[server] data_dir: must not be empty");
+	expect_error("[tls]\nmin_version = 1.1\n", 2,
+	    "[tls] min_version: must be 1.2 or 1.3");
+	expect_error("[tls]\nciphers =\n", 2,
+	    "[tls] ciphers: must not be empty");
+	expect_error("[server]\nthis line has no equals sign\n", 2,
+	    "syntax error (expected [section] or key = value)");
+}
+
+static void test_cert_without_key(void **state)
+{
+	expect_error("[server]\n[tls]\ncert = /etc/c.pem\n", 3,
+	    "[tls] cert is set but key is not (set both, or neither to use "
+	    "a generated certificate)");
+	expect_error("[tls]\n\nkey = /etc/k.pem\n", 3,
+	    "[tls] key is set but cert is not (set both, or neither to use "
+	    "a generated certificate)");
+}
+
+static void test_bad_listen(void **state)
+{
+	expect_error("[c2s]\nlisten = 127.0.0.1\n", 2,
+	    "[c2s] listen: 127.0.0.1: expected host:port");
+	expect_error("[c2s]\nlisten = 127.0.0.1:0\n", 2,
+	    "[c2s] listen: 127.0.0.1:0: port must be a number from 1 to "
+	    "65535");
+	expect_error("[c2s]\nlisten = 127.0.0.1:65536\n", 2,
+	    "[c2s] listen: 127.0.0.1:65536: port must be a number from 1 to "
+	    "65535");
+	expect_error("[c2s]\nlisten = 127.0.0.1:\n", 2,
+	    "[c2s] listen: 127.0.0.1:: port must be a number from 1 to "
+	    "65535");
+	expect_error("[c2s]\ntls_listen = ::1:5223\n", 2,
+	    "[c2s] tls_listen: ::1:5223: an IPv6 address must be in "
+	    "brackets, as in [::1]:5222");
+	expect_error("[c2s]\nlisten = [::1:5222\n", 2,
+	    "[c2s] listen: [::1:5222: missing ']' after the IPv6 address");
+	expect_error("[c2s]\nlisten = [1.2.3.4]:5222\n", 2,
+	    "[c2s] listen: [1.2.3.4]:5222: bad IPv6 address");
+	expect_error("[c2s]\nlisten = [::1]5222\n", 2,
+	    "[c2s] listen: [::1]5222: expected [address]:port");
+	expect_error("[c2s]\nlisten = example.com:5222\n", 2,
+	    "[c2s] listen: example.com:5222: bad host (use an IP address, "
+	    "localhost or *)");
+	expect_error("[c2s]\nlisten = 256.1.1.1:5222\n", 2,
+	    "[c2s] listen: 256.1.1.1:5222: bad host (use an IP address, "
+	    "localhost or *)");
+	expect_error("[c2s]\nlisten = 127.0.0.1:5222,,[::1]:5222\n", 2,
+	    "[c2s] listen: empty address in the list");
+	expect_error("[c2s]\nlisten = 127.0.0.1:5222,\n", 2,
+	    "[c2s] listen: empty address in the list");
+	expect_error("[c2s]\nlisten = 1.1.1.1:1,1.1.1.1:2,1.1.1.1:3,"
+	    "1.1.1.1:4,1.1.1.1:5,1.1.1.1:6,1.1.1.1:7,1.1.1.1:8,1.1.1.1:9\n", 2,
+	    "[c2s] listen: at most 8 addresses");
+}
+
+static void test_listen_list(void **state)
+{
+	struct config c;
+	char err[256];
+
+	assert_int_equal(load(&c, "[c2s]\n"
+	    "listen = *:5222 ,localhost:15222,\t[2001:db8::1]:1 , "
+	    "10.0.0.1:65535\n"
+	    "tls_listen = [::]:5223\n", err, sizeof(err)), 0);
+	assert_int_equal(c.listen.n, 4);
+	assert_string_equal(c.listen.addr[0], "*:5222");
+	assert_string_equal(c.listen.addr[1], "localhost:15222");
+	assert_string_equal(c.listen.addr[2], "[2001:db8::1]:1");
+	assert_string_equal(c.listen.addr[3], "10.0.0.1:65535");
+	assert_int_equal(c.tls_listen.n, 1);
+	assert_string_equal(c.tls_listen.addr[0], "[::]:5223");
+	config_free(&c);
+
+	/* Eight is the limit, and it is allowed. */
+	assert_int_equal(load(&c, "[c2s]\nlisten = 1.1.1.1:1,1.1.1.1:2,"
+	    "1.1.1.1:3,1.1.1.1:4,1.1.1.1:5,1.1.1.1:6,1.1.1.1:7,1.1.1.1:8\n"
+	    "tls_listen =\n", err, sizeof(err)), 0);
+	assert_int_equal(c.listen.n, 8);
+	assert_string_equal(c.listen.addr[7], "1.1.1.1:8");
+	assert_int_equal(c.tls_listen.n, 0);
+	config_free(&c);
+}
+
+static void test_indented_line_not_continuation(void **state)
+{
+	struct config c;
+	char err[256];
+
+	/* inih would append an indented line to the previous value. */
+	assert_int_equal(load(&c, "[c2s]\nauth_timeout = 5\n"
+	    "    ping_timeout = 7\n", err, sizeof(err)), 0);
+	assert_int_equal(c.auth_timeout, 5);
+	assert_int_equal(c.ping_timeout, 7);
+	config_free(&c);
+}
+
+static void test_long_line(void **state)
+{
+	struct config c;
+	char text[1024], err[512];
+
+	strcpy(text, "[server]\ndata_dir = ");
+	memset(text + strlen(text), 'x', 600);
+	strcpy(text + strlen("[server]\ndata_dir = ") + 600, "\n");
+	assert_int_equal(load(&c, text, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: line longer than "));
+	config_free(&c);
+}
+
+static void test_finish_paths(void **state)
+{
+	struct config c;
+	char err[256];
+
+	assert_int_equal(load(&c, "[server]\ndata_dir = /var/lib/parley//\n",
+	    err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.database, "/var/lib/parley/parley.db");
+	assert_string_equal(c.cert, "/var/lib/parley/tls/cert.pem");
+	assert_string_equal(c.key, "/var/lib/parley/tls/key.pem");
+	assert_int_equal(c.cert_is_generated, 1);
+	/* Running it again changes nothing. */
+	assert_int_equal(config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.database, "/var/lib/parley/parley.db");
+	assert_int_equal(c.cert_is_generated, 1);
+	config_free(&c);
+
+	assert_int_equal(load(&c, "[server]\ndata_dir = /\n", err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.database, "/parley.db");
+	config_free(&c);
+
+	/* A cert without a key set in code (not from a file) is refused. */
+	config_defaults(&c);
+	free(c.cert);
+	c.cert = strdup("/x/cert.pem");
+	assert_int_equal(config_finish(&c, err, sizeof(err)), -1);
+	assert_string_equal(err, "[tls] cert and key must be both set or "
+	    "both empty");
+	config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_file),
+		cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_cannot_open),
+		cmocka_unit_test(test_unknown_section),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_bad_number),
+		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_bad_boolean),
+		cmocka_unit_test(test_bool_spellings),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_cert_without_key),
+		cmocka_unit_test(test_bad_listen),
+		cmocka_unit_test(test_listen_list),
+		cmocka_unit_test(test_indented_line_not_continuation),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_finish_paths),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
