@@ -1,0 +1,477 @@
+/* sqlite.c - see store.h (the SQLite back-end). */
+#include "store/store.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "core/alloc.h"
+
+/*
+ * Migrations, applied in order: the schema version is the number of
+ * entries applied (PRAGMA user_version).  Never edit an entry once
+ * released; append a new one.
+ */
+static const char *const migrations[] = {
+	/* 1: accounts with both SCRAM credentials (never the password). */
+	"CREATE TABLE users ("
+	"  localpart TEXT PRIMARY KEY,"
+	"  created INTEGER NOT NULL,"
+	"  sha1_salt BLOB, sha1_iter INTEGER,"
+	"  sha1_stored BLOB, sha1_server BLOB,"
+	"  sha256_salt BLOB, sha256_iter INTEGER,"
+	"  sha256_stored BLOB, sha256_server BLOB"
+	");",
+};
+
+#define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt_id {
+	S_USER_CREATE,
+	S_USER_SET_CREDS,
+	S_USER_DELETE,
+	S_USER_GET_CREDS,
+	S_USER_EXISTS,
+	S_USER_LIST,
+	S_COUNT,
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_USER_CREATE] =
+	    "INSERT INTO users (localpart, created,"
+	    " sha1_salt, sha1_iter, sha1_stored, sha1_server,"
+	    " sha256_salt, sha256_iter, sha256_stored, sha256_server)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	    " ON CONFLICT (localpart) DO NOTHING",
+	[S_USER_SET_CREDS] =
+	    "UPDATE users SET"
+	    " sha1_salt = ?3, sha1_iter = ?4, sha1_stored = ?5,"
+	    " sha1_server = ?6, sha256_salt = ?7, sha256_iter = ?8,"
+	    " sha256_stored = ?9, sha256_server = ?10"
+	    " WHERE localpart = ?1",
+	[S_USER_DELETE] =
+	    "DELETE FROM users WHERE localpart = ?1",
+	[S_USER_GET_CREDS] =
+	    "SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,"
+	    " sha256_salt, sha256_iter, sha256_stored, sha256_server"
+	    " FROM users WHERE localpart = ?1",
+	[S_USER_EXISTS] =
+	    "SELECT 1 FROM users WHERE localpart = ?1",
+	[S_USER_LIST] =
+	    "SELECT localpart FROM users ORDER BY localpart",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[S_COUNT];
+	char		 errmsg[256];
+};
+
+static void set_err(struct store *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_err(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+static void set_db_err(struct store *st, const char *what)
+{
+	set_err(st, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static int exec(struct store *st, const char *sql, const char *what)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		set_db_err(st, what);
+		return -1;
+	}
+	return 0;
+}
+
+static int user_version(struct store *st, int *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK) {
+		set_db_err(st, "read schema version");
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(s, 0);
+	else
+		set_db_err(st, "read schema version");
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * Each step runs in its own IMMEDIATE transaction and re-reads the version
+ * inside it, so that parleyd and parleyctl opening a new file at the same
+ * moment do not both apply a step.
+ */
+static int migrate(struct store *st)
+{
+	char sql[64];
+	int v;
+
+	for (;;) {
+		if (exec(st, "BEGIN IMMEDIATE", "begin migration") != 0)
+			return -1;
+		if (user_version(st, &v) != 0)
+			goto fail;
+		if (v > SCHEMA_VERSION) {
+			set_err(st, "database schema version %d is newer than "
+			    "this program supports (%d)", v, SCHEMA_VERSION);
+			goto fail;
+		}
+		if (v < 0) {
+			set_err(st, "bad database schema version %d", v);
+			goto fail;
+		}
+		if (v == SCHEMA_VERSION) {
+			if (exec(st, "COMMIT", "commit") != 0)
+				goto fail;
+			return 0;
+		}
+		if (exec(st, migrations[v], "migrate schema") != 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec(st, sql, "set schema version") != 0 ||
+		    exec(st, "COMMIT", "commit migration") != 0)
+			goto fail;
+	}
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int set_wal(struct store *st)
+{
+	sqlite3_stmt *s;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s,
+	    NULL) != SQLITE_OK) {
+		set_db_err(st, "set WAL mode");
+		return -1;
+	}
+	/* The pragma answers with the mode in force, which is not WAL on a
+	 * file system without shared memory. */
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const unsigned char *m = sqlite3_column_text(s, 0);
+
+		ok = m != NULL && strcmp((const char *)m, "wal") == 0;
+		if (!ok)
+			set_err(st, "cannot use WAL mode (journal mode is %s)",
+			    m ? (const char *)m : "unknown");
+	} else
+		set_db_err(st, "set WAL mode");
+	sqlite3_finalize(s);
+	return ok ? 0 : -1;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	mode_t old;
+	int rc, i;
+
+	/* The file holds credentials: only the server's user reads it.  The
+	 * -wal and -shm files inherit the database file's mode. */
+	old = umask(077);
+	rc = sqlite3_open_v2(path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	umask(old);
+	if (rc != SQLITE_OK) {
+		int e = st->db ? sqlite3_system_errno(st->db) : 0;
+
+		snprintf(err, errlen, "%s: cannot open database: %s%s%s%s",
+		    path, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc),
+		    e ? " (" : "", e ? strerror(e) : "", e ? ")" : "");
+		sqlite3_close(st->db);
+		free(st);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	/* parleyd and parleyctl share the file; a writer waits for the other
+	 * instead of failing at once. */
+	sqlite3_busy_timeout(st->db, 5000);
+	if (set_wal(st) != 0 ||
+	    exec(st, "PRAGMA synchronous = NORMAL", "set synchronous") != 0 ||
+	    exec(st, "PRAGMA foreign_keys = ON", "enable foreign keys") != 0 ||
+	    migrate(st) != 0)
+		goto fail;
+	for (i = 0; i < S_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			set_db_err(st, "prepare statement");
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	snprintf(err, errlen, "%s: %s", path, st->errmsg);
+	store_close(st);
+	return NULL;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+const char *store_errmsg(const struct store *st)
+{
+	return st->errmsg[0] ? st->errmsg : "no error";
+}
+
+static sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = st->stmt[id];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+static int bind_text(struct store *st, sqlite3_stmt *s, int i, const char *v)
+{
+	if (sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) != SQLITE_OK) {
+		set_db_err(st, "bind");
+		return -1;
+	}
+	return 0;
+}
+
+/* Binds one hash's four columns starting at parameter first. */
+static int bind_creds(struct store *st, sqlite3_stmt *s, int first,
+    const struct scram_creds *c, enum scram_hash want)
+{
+	size_t klen = scram_key_len(want);
+
+	if (c == NULL || c->hash != want) {
+		set_err(st, "%s credentials missing or of the wrong hash",
+		    want == SCRAM_SHA1 ? "SHA-1" : "SHA-256");
+		return -1;
+	}
+	if (c->salt_len == 0 || c->salt_len > SCRAM_SALT_LEN ||
+	    c->iterations == 0 || c->iterations > INT_MAX ||
+	    klen == 0 || klen > SCRAM_KEY_MAX) {
+		set_err(st, "malformed %s credentials",
+		    want == SCRAM_SHA1 ? "SHA-1" : "SHA-256");
+		return -1;
+	}
+	if (sqlite3_bind_blob(s, first, c->salt, (int)c->salt_len,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, first + 1, c->iterations) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, first + 2, c->stored_key, (int)klen,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, first + 3, c->server_key, (int)klen,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		set_db_err(st, "bind");
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs a statement that returns no rows; *changes gets the rows touched. */
+static enum store_rc run_write(struct store *st, sqlite3_stmt *s,
+    const char *what, int *changes)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE) {
+		set_db_err(st, what);
+		sqlite3_reset(s);
+		return STORE_ERR;
+	}
+	*changes = sqlite3_changes(st->db);
+	sqlite3_reset(s);
+	return STORE_OK;
+}
+
+static enum store_rc user_write(struct store *st, enum stmt_id id,
+    const char *localpart, const struct scram_creds *sha1,
+    const struct scram_creds *sha256, const char *what)
+{
+	sqlite3_stmt *s = stmt_get(st, id);
+	enum store_rc rc;
+	int changes;
+
+	if (bind_text(st, s, 1, localpart) != 0 ||
+	    (id == S_USER_CREATE &&
+	    sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL)) != SQLITE_OK) ||
+	    bind_creds(st, s, 3, sha1, SCRAM_SHA1) != 0 ||
+	    bind_creds(st, s, 7, sha256, SCRAM_SHA256) != 0) {
+		sqlite3_clear_bindings(s);
+		return STORE_ERR;
+	}
+	rc = run_write(st, s, what, &changes);
+	/* The bound keys are the caller's memory: drop the references. */
+	sqlite3_clear_bindings(s);
+	if (rc != STORE_OK)
+		return rc;
+	if (changes == 0)
+		return id == S_USER_CREATE ? STORE_EXISTS : STORE_NOT_FOUND;
+	return STORE_OK;
+}
+
+enum store_rc store_user_create(struct store *st, const char *localpart,
+    const struct scram_creds *sha1, const struct scram_creds *sha256)
+{
+	return user_write(st, S_USER_CREATE, localpart, sha1, sha256,
+	    "create user");
+}
+
+enum store_rc store_user_set_creds(struct store *st, const char *localpart,
+    const struct scram_creds *sha1, const struct scram_creds *sha256)
+{
+	return user_write(st, S_USER_SET_CREDS, localpart, sha1, sha256,
+	    "set credentials");
+}
+
+enum store_rc store_user_delete(struct store *st, const char *localpart)
+{
+	sqlite3_stmt *s = stmt_get(st, S_USER_DELETE);
+	enum store_rc rc;
+	int changes;
+
+	if (bind_text(st, s, 1, localpart) != 0)
+		return STORE_ERR;
+	rc = run_write(st, s, "delete user", &changes);
+	if (rc != STORE_OK)
+		return rc;
+	return changes ? STORE_OK : STORE_NOT_FOUND;
+}
+
+/* Copies a blob column, checking its length against [min, max]. */
+static int column_blob(sqlite3_stmt *s, int col, void *dst, size_t min,
+    size_t max, size_t *len)
+{
+	int n;
+
+	if (sqlite3_column_type(s, col) != SQLITE_BLOB)
+		return -1;
+	n = sqlite3_column_bytes(s, col);
+	if (n < 0 || (size_t)n < min || (size_t)n > max)
+		return -1;
+	if (n > 0)
+		memcpy(dst, sqlite3_column_blob(s, col), (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}
+
+enum store_rc store_user_get_creds(struct store *st, const char *localpart,
+    enum scram_hash h, struct scram_creds *out)
+{
+	sqlite3_stmt *s = stmt_get(st, S_USER_GET_CREDS);
+	size_t klen = scram_key_len(h), n;
+	sqlite3_int64 iter;
+	int col = h == SCRAM_SHA1 ? 0 : 4, rc;
+	enum store_rc ret = STORE_ERR;
+
+	memset(out, 0, sizeof(*out));
+	if (bind_text(st, s, 1, localpart) != 0)
+		return STORE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		ret = STORE_NOT_FOUND;
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		set_db_err(st, "read credentials");
+		goto done;
+	}
+	/* An account without credentials of this hash cannot log in with
+	 * it; to the caller that is the same as no account. */
+	if (sqlite3_column_type(s, col) == SQLITE_NULL &&
+	    sqlite3_column_type(s, col + 1) == SQLITE_NULL &&
+	    sqlite3_column_type(s, col + 2) == SQLITE_NULL &&
+	    sqlite3_column_type(s, col + 3) == SQLITE_NULL) {
+		ret = STORE_NOT_FOUND;
+		goto done;
+	}
+	out->hash = h;
+	iter = sqlite3_column_int64(s, col + 1);
+	if (sqlite3_column_type(s, col + 1) != SQLITE_INTEGER ||
+	    iter <= 0 || iter > UINT_MAX ||
+	    klen == 0 || klen > SCRAM_KEY_MAX ||
+	    column_blob(s, col, out->salt, 1, SCRAM_SALT_LEN,
+	    &out->salt_len) != 0 ||
+	    column_blob(s, col + 2, out->stored_key, klen, klen, &n) != 0 ||
+	    column_blob(s, col + 3, out->server_key, klen, klen, &n) != 0) {
+		set_err(st, "stored %s credentials of '%s' are malformed",
+		    h == SCRAM_SHA1 ? "SHA-1" : "SHA-256", localpart);
+		wipe(out, sizeof(*out));
+		goto done;
+	}
+	out->iterations = (unsigned)iter;
+	ret = STORE_OK;
+done:
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+enum store_rc store_user_exists(struct store *st, const char *localpart)
+{
+	sqlite3_stmt *s = stmt_get(st, S_USER_EXISTS);
+	enum store_rc ret;
+	int rc;
+
+	if (bind_text(st, s, 1, localpart) != 0)
+		return STORE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		ret = STORE_OK;
+	else if (rc == SQLITE_DONE)
+		ret = STORE_NOT_FOUND;
+	else {
+		set_db_err(st, "look up user");
+		ret = STORE_ERR;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+enum store_rc store_user_list(struct store *st,
+    void (*fn)(void *ud, const char *localpart), void *ud)
+{
+	sqlite3_stmt *s = stmt_get(st, S_USER_LIST);
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *lp = sqlite3_column_text(s, 0);
+
+		if (lp != NULL)
+			fn(ud, (const char *)lp);
+	}
+	if (rc != SQLITE_DONE) {
+		set_db_err(st, "list users");
+		sqlite3_reset(s);
+		return STORE_ERR;
+	}
+	sqlite3_reset(s);
+	return STORE_OK;
+}
