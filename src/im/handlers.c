@@ -1,0 +1,119 @@
+/*
+ * handlers.c - THE table of IM features, and the dispatcher.
+ *
+ * Adding a feature: write its handler in its own file, declare it in im.h,
+ * add one row here.  The disco#info feature list is generated from the
+ * last column, so the server advertises exactly what is in this table.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "im/im.h"
+#include "xmpp/errors.h"
+#include "xmpp/ns.h"
+#include "xmpp/router.h"
+#include "xmpp/server.h"
+#include "xmpp/session.h"
+
+const struct im_handler im_handlers[] = {
+	/* kind       iq types         targets               ns / name */
+	{ IM_IQ, IQ_GET, T_SERVER | T_SELF, NS_PING, "ping",
+	    im_ping, NS_PING },
+	{ IM_IQ, IQ_SET, T_SERVER | T_SELF, NS_SESSION, "session",
+	    im_session, NULL },
+	{ IM_IQ, IQ_GET, T_SERVER, NS_DISCO_INFO, "query",
+	    im_disco_info, NS_DISCO_INFO },
+	{ IM_IQ, IQ_GET, T_SERVER, NS_DISCO_ITEMS, "query",
+	    im_disco_items, NS_DISCO_ITEMS },
+	{ IM_MESSAGE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL, NULL,
+	    im_message, NULL },
+	{ IM_PRESENCE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL,
+	    NULL, im_presence, NULL },
+};
+const unsigned im_nhandlers = sizeof(im_handlers) / sizeof(im_handlers[0]);
+
+static void iq_to_resource(struct im_req *req);
+
+static const struct im_handler *find(const struct im_req *req)
+{
+	const struct xml_node *child = NULL;
+	unsigned iqt = 0;
+
+	if (req->kind == IM_IQ) {
+		child = xml_first_elem(req->stanza);
+		iqt = strcmp(req->type, "get") == 0 ? IQ_GET : IQ_SET;
+	}
+	for (unsigned i = 0; i < im_nhandlers; i++) {
+		const struct im_handler *h = &im_handlers[i];
+
+		if (h->kind != req->kind || !(h->targets & req->target))
+			continue;
+		if (req->kind != IM_IQ)
+			return h;
+		if ((h->iq_types & iqt) && strcmp(h->ns, child->ns) == 0 &&
+		    strcmp(h->name, child->name) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+void im_dispatch(struct im_req *req)
+{
+	const struct im_handler *h;
+
+	if (req->kind == IM_IQ && req->target == T_RESOURCE) {
+		iq_to_resource(req);
+	} else if (req->kind == IM_IQ && strcmp(req->type, "get") != 0 &&
+	    strcmp(req->type, "set") != 0) {
+		/* A result or error for the server (answers to our pings)
+		 * or for an account: nothing waits for it. */
+	} else if ((h = find(req)) != NULL) {
+		h->fn(req);
+	} else {
+		im_error(req, ERR_SERVICE_UNAVAILABLE,
+		    "no such service here");
+	}
+	jid_free(&req->to);
+	xml_stanza_free(req->st);
+}
+
+void im_error(struct im_req *req, int stanza_err, const char *text)
+{
+	session_send_error(req->from, req->stanza, (enum stanza_err)stanza_err,
+	    text);
+}
+
+void im_iq_result(struct im_req *req, const struct xml_node *payload)
+{
+	struct xml_stanza *st = xml_stanza_new(NS_CLIENT, "iq");
+	struct xml_node *root = xml_root(st);
+	const char *id = xml_attr(req->stanza, "id");
+	const char *to = xml_attr(req->stanza, "to");
+
+	xml_set_attr(st, root, "type", "result");
+	if (id != NULL)
+		xml_set_attr(st, root, "id", id);
+	/* Answer from whom was asked: the server, or the account. */
+	xml_set_attr(st, root, "from", to ? to : req->from->bare);
+	xml_set_attr(st, root, "to", req->from->full);
+	if (payload != NULL)
+		xml_add_copy(st, root, payload);
+	session_send(req->from, root);
+	xml_stanza_free(st);
+}
+
+/* RFC 6121 8.5.3: an IQ to a full JID goes to that resource, or is
+ * answered with service-unavailable when there is none. */
+static void iq_to_resource(struct im_req *req)
+{
+	struct session *to = router_session(req->srv->router, req->to.local,
+	    req->to.resource);
+
+	if (to != NULL) {
+		session_send(to, req->stanza);
+		return;
+	}
+	if (strcmp(req->type, "get") == 0 || strcmp(req->type, "set") == 0)
+		im_error(req, ERR_SERVICE_UNAVAILABLE,
+		    "no such resource is online");
+}

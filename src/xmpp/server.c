@@ -1,0 +1,270 @@
+/* server.c - see server.h. */
+#include "xmpp/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "net/addrlimit.h"
+#include "net/listener.h"
+#include "net/tls.h"
+#include "store/store.h"
+#include "xmpp/authfail.h"
+#include "xmpp/errors.h"
+#include "xmpp/router.h"
+#include "xmpp/session.h"
+
+/* Seconds between sweeps of idle per-address entries. */
+#define GC_INTERVAL_S	10
+/* Seconds sessions get to flush their goodbye before the loop exits. */
+#define SHUTDOWN_GRACE_S 2
+
+/* Creates each missing directory of path with mode. */
+static int mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	char tmp[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: bad path", path);
+		return -1;
+	}
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(tmp, mode) != 0 && errno != EEXIST) {
+				snprintf(err, errlen, "cannot create %s: %s",
+				    tmp, strerror(errno));
+				return -1;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+static void refuse(struct server *srv, evutil_socket_t fd, int direct_tls,
+    const char *addr, const char *why)
+{
+	static uint64_t last_log;
+	struct buf b = BUF_INIT;
+
+	/* One log line per second at most: a flood must not flood logs. */
+	if (srv->next_id != last_log) {
+		log_warn("refusing a connection from %s: %s", addr, why);
+		last_log = srv->next_id;
+	}
+	if (!direct_tls) {
+		/* Plain text before STARTTLS is fine for a refusal: it
+		 * carries nothing but the reason. */
+		buf_printf(&b, "<?xml version='1.0'?><stream:stream xmlns='"
+		    "jabber:client' xmlns:stream='" XML_NS_STREAM "' from='");
+		buf_put_xml_escaped(&b, srv->cfg->domain,
+		    strlen(srv->cfg->domain));
+		buf_puts(&b, "' version='1.0'>");
+		stream_error_xml(SE_POLICY_VIOLATION, why, &b);
+		buf_puts(&b, "</stream:stream>");
+		(void)!write(fd, b.data, b.len);
+		buf_free(&b);
+	}
+	evutil_closesocket(fd);
+}
+
+static void accept_common(struct server *srv, evutil_socket_t fd,
+    const char *addr, int direct_tls)
+{
+	const char *why;
+
+	if (srv->stopping) {
+		evutil_closesocket(fd);
+		return;
+	}
+	if ((why = addrlimit_admit(srv->addrlimit, addr)) != NULL) {
+		refuse(srv, fd, direct_tls, addr, why);
+		return;
+	}
+	session_new(srv, fd, addr, direct_tls);
+}
+
+static void accept_starttls(void *ud, evutil_socket_t fd, const char *addr)
+{
+	accept_common(ud, fd, addr, 0);
+}
+
+static void accept_tls(void *ud, evutil_socket_t fd, const char *addr)
+{
+	accept_common(ud, fd, addr, 1);
+}
+
+static void gc_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	addrlimit_gc(srv->addrlimit);
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	event_base_loopexit(srv->base, NULL);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct timeval tv = { SHUTDOWN_GRACE_S, 0 };
+	struct session *s, *next;
+
+	if (srv->stopping) {
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	srv->stopping = 1;
+	log_info("shutting down (signal %d), %zu connections", (int)sig,
+	    srv->nsessions);
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		listener_free(srv->listeners[i]);
+		srv->listeners[i] = NULL;
+	}
+	srv->nlisteners = 0;
+	for (s = srv->sessions; s != NULL; s = next) {
+		next = s->all_next;
+		session_stream_error(s, SE_SYSTEM_SHUTDOWN,
+		    "the server is shutting down");
+	}
+	/* Exit as soon as every connection is gone, or after the grace. */
+	evtimer_add(srv->ev_stop, &tv);
+}
+
+int server_init(struct server *srv, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->cfg = cfg;
+	srv->xml_limits.stanza_max = cfg->max_stanza_size;
+	srv->xml_limits.header_max = cfg->max_header_size;
+	srv->xml_limits.depth_max = cfg->max_depth;
+	srv->xml_limits.attrs_max = cfg->max_attributes;
+
+	if (mkdir_p(cfg->data_dir, 0700, err, errlen) != 0)
+		return -1;
+	if (cfg->cert_is_generated) {
+		char dir[4096];
+		const char *slash = strrchr(cfg->cert, '/');
+
+		if (slash != NULL && (size_t)(slash - cfg->cert) < sizeof(dir)) {
+			memcpy(dir, cfg->cert, (size_t)(slash - cfg->cert));
+			dir[slash - cfg->cert] = '\0';
+			if (dir[0] && mkdir_p(dir, 0700, err, errlen) != 0)
+				return -1;
+		}
+		if (tls_ensure_selfsigned(cfg->cert, cfg->key, cfg->domain,
+		    err, errlen) != 0)
+			return -1;
+	}
+	srv->tls = tls_ctx_new(cfg->cert, cfg->key, cfg->tls_min_version,
+	    cfg->ciphers, err, errlen);
+	if (srv->tls == NULL)
+		return -1;
+	if ((srv->store = store_open(cfg->database, err, errlen)) == NULL)
+		return -1;
+	if ((srv->base = event_base_new()) == NULL) {
+		snprintf(err, errlen, "cannot create the event loop");
+		return -1;
+	}
+	srv->router = router_new(srv);
+	srv->addrlimit = addrlimit_new(cfg->max_unauth_per_address,
+	    cfg->connect_rate);
+	srv->authfail = authfail_new(cfg->backoff_base_ms, cfg->backoff_max_ms);
+
+	for (size_t i = 0; i < cfg->listen.n; i++) {
+		struct listener *l = listener_new(srv->base, cfg->listen.addr[i],
+		    accept_starttls, srv, err, errlen);
+		if (l == NULL)
+			return -1;
+		srv->listeners[srv->nlisteners++] = l;
+		log_info("listening on %s (STARTTLS)", cfg->listen.addr[i]);
+	}
+	for (size_t i = 0; i < cfg->tls_listen.n; i++) {
+		struct listener *l = listener_new(srv->base,
+		    cfg->tls_listen.addr[i], accept_tls, srv, err, errlen);
+		if (l == NULL)
+			return -1;
+		srv->listeners[srv->nlisteners++] = l;
+		log_info("listening on %s (direct TLS)", cfg->tls_listen.addr[i]);
+	}
+	if (srv->nlisteners == 0) {
+		snprintf(err, errlen, "no listener configured ([c2s] listen "
+		    "and tls_listen are both empty)");
+		return -1;
+	}
+	srv->ev_term = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
+	srv->ev_int = evsignal_new(srv->base, SIGINT, signal_cb, srv);
+	evsignal_add(srv->ev_term, NULL);
+	evsignal_add(srv->ev_int, NULL);
+	srv->ev_gc = event_new(srv->base, -1, EV_PERSIST, gc_cb, srv);
+	{
+		struct timeval tv = { GC_INTERVAL_S, 0 };
+		event_add(srv->ev_gc, &tv);
+	}
+	srv->ev_stop = evtimer_new(srv->base, stop_cb, srv);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void check_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	if (srv->stopping && srv->nsessions == 0)
+		event_base_loopexit(srv->base, NULL);
+}
+
+int server_run(struct server *srv)
+{
+	struct event *poll = event_new(srv->base, -1, EV_PERSIST, check_done,
+	    srv);
+	struct timeval tv = { 0, 50000 };
+
+	/* While stopping, leave as soon as the last goodbye is out. */
+	event_add(poll, &tv);
+	log_info("parleyd serving %s", srv->cfg->domain);
+	event_base_dispatch(srv->base);
+	event_free(poll);
+	log_info("stopped");
+	return 0;
+}
+
+void server_free(struct server *srv)
+{
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		listener_free(srv->listeners[i]);
+	if (srv->ev_term)
+		event_free(srv->ev_term);
+	if (srv->ev_int)
+		event_free(srv->ev_int);
+	if (srv->ev_gc)
+		event_free(srv->ev_gc);
+	if (srv->ev_stop)
+		event_free(srv->ev_stop);
+	authfail_free(srv->authfail);
+	addrlimit_free(srv->addrlimit);
+	router_free(srv->router);
+	if (srv->base)
+		event_base_free(srv->base);
+	if (srv->store)
+		store_close(srv->store);
+	SSL_CTX_free(srv->tls);
+}

@@ -1,0 +1,53 @@
+/*
+ * server.h - the running server: one event loop that owns the listeners,
+ * the sessions, the router and the shared services (store, TLS, limits).
+ *
+ * Single-threaded: everything here runs on srv->base.  Later, one loop per
+ * core would mean one struct server per loop sharing the store and a
+ * cross-loop router queue; nothing in im/ reaches past the router API.
+ */
+#ifndef PARLEY_XMPP_SERVER_H
+#define PARLEY_XMPP_SERVER_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "core/config.h"
+#include "xml/xml.h"
+
+struct store;
+struct router;
+struct addrlimit;
+struct authfail;
+struct listener;
+struct session;
+
+struct server {
+	const struct config	*cfg;
+	struct event_base	*base;
+	struct store		*store;
+	SSL_CTX			*tls;
+	struct router		*router;
+	struct addrlimit	*addrlimit;
+	struct authfail		*authfail;
+	struct xml_limits	 xml_limits;
+	struct listener		*listeners[2 * CONFIG_MAX_LISTEN];
+	size_t			 nlisteners;
+	struct session		*sessions;	/* every live session */
+	size_t			 nsessions;
+	uint64_t		 next_id;
+	struct event		*ev_term, *ev_int, *ev_gc, *ev_stop;
+	int			 stopping;
+};
+
+/* Sets everything up (data folder, certificate, store, listeners).
+ * Returns 0, or -1 with a one-line reason in err. */
+int	 server_init(struct server *srv, const struct config *cfg, char *err,
+	    size_t errlen);
+/* Runs until SIGTERM/SIGINT; then closes every session cleanly. */
+int	 server_run(struct server *srv);
+void	 server_free(struct server *srv);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * session.h - one client stream and its state machine (RFC 6120 4-7):
+ * stream header, STARTTLS, SASL, resource binding, then stanzas.
+ *
+ * The state moves only forward:
+ *   HEADER -> TLS_NEG -> (TLS handshake) -> HEADER -> AUTH <-> SASL
+ *   -> (restart) HEADER -> BIND -> ACTIVE -> CLOSED
+ * (direct-TLS connections start with TLS up and skip TLS_NEG).  Before
+ * ACTIVE only stream-level elements are accepted; in ACTIVE every stanza is
+ * checked and stamped here (to parsed, from set to the full JID, type
+ * checked) before the router sees it.
+ *
+ * Lifetime: created on accept, freed when its connection reports closed
+ * (never inside a callback).  session_close() and session_stream_error()
+ * only start the close.  The router's account lists point at sessions;
+ * a session leaves them before it is freed.
+ */
+#ifndef PARLEY_XMPP_SESSION_H
+#define PARLEY_XMPP_SESSION_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "core/buf.h"
+#include "xml/xml.h"
+#include "xmpp/errors.h"
+#include "xmpp/jid.h"
+#include "xmpp/scram.h"
+
+struct server;
+struct conn;
+struct xml_stream;
+
+enum session_state {
+	SS_HEADER,	/* waiting for a stream header */
+	SS_TLS_NEG,	/* features sent, STARTTLS required */
+	SS_TLS_WAIT,	/* <proceed/> sent, handshake pending */
+	SS_AUTH,	/* TLS up, waiting for <auth/> */
+	SS_SASL,	/* SCRAM exchange in progress */
+	SS_SASL_WAIT,	/* failure held back by the back-off */
+	SS_BIND,	/* authenticated, waiting for resource binding */
+	SS_ACTIVE,	/* bound: stanzas are routed */
+	SS_CLOSED,	/* closing: input ignored */
+};
+
+struct session {
+	struct server		*srv;
+	struct conn		*conn;
+	struct xml_stream	*xs;
+	uint64_t		 id;		/* for log lines */
+	enum session_state	 state;
+	char			 addr[46];	/* peer address: logs only */
+	char			 stream_id[32];	/* 24 hex digits */
+	unsigned		 tls:1;
+	unsigned		 authed:1;
+	unsigned		 header_sent:1;
+	unsigned		 unauth_counted:1; /* holds an addrlimit slot */
+	unsigned		 restart:2;	/* RESTART_* after suspend */
+	unsigned		 available:1;	/* sent available presence */
+	unsigned		 ping_out:1;	/* server ping unanswered */
+
+	/* SASL */
+	struct scram_server	*scram;
+	const char		*mech;
+	char			*sasl_user;	/* normalised localpart */
+	unsigned		 auth_failures;
+
+	/* after bind */
+	char			*user;		/* localpart, after SASL */
+	struct jid		 jid;		/* full JID, after bind */
+	char			*full;		/* "local@domain/res" */
+	char			*bare;		/* "local@domain" */
+	int			 priority;
+	struct xml_stanza	*presence;	/* last available presence */
+
+	struct event		*timer;		/* auth deadline / pings */
+	uint64_t		 last_read_ms;
+	uint64_t		 deadline_ms;	/* log in and bind before */
+	struct session		*acct_next;	/* router: same account */
+	struct session		*all_next, *all_prev; /* server list */
+};
+
+struct session *session_new(struct server *srv, evutil_socket_t fd,
+	    const char *addr, int direct_tls);
+/* Queues serialized bytes to the client. */
+void	 session_send_raw(struct session *s, const char *data, size_t len);
+/* Serializes one stanza (namespace jabber:client in scope) and queues it. */
+void	 session_send(struct session *s, const struct xml_node *stanza);
+/* Sends a stream error with text, closes the stream, then the socket. */
+void	 session_stream_error(struct session *s, enum stream_err e,
+	    const char *text);
+/* Replies to orig (sent by s) with a stanza error. */
+void	 session_send_error(struct session *s, const struct xml_node *orig,
+	    enum stanza_err e, const char *text);
+
+#endif
