@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "net/addrlimit.h"
 #include "net/listener.h"
@@ -57,13 +58,19 @@ static int mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 static void refuse(struct server *srv, evutil_socket_t fd, int direct_tls,
     const char *addr, const char *why)
 {
-	static uint64_t last_log;
+	static uint64_t last_log_ms;
+	static unsigned suppressed;
+	uint64_t now = clock_mono_ms();
 	struct buf b = BUF_INIT;
 
-	/* One log line per second at most: a flood must not flood logs. */
-	if (srv->next_id != last_log) {
-		log_warn("refusing a connection from %s: %s", addr, why);
-		last_log = srv->next_id;
+	/* One line per second at most: a flood must not flood the log. */
+	if (now - last_log_ms >= 1000) {
+		log_warn("refusing a connection from %s: %s (%u more refused "
+		    "since the last line)", addr, why, suppressed);
+		last_log_ms = now;
+		suppressed = 0;
+	} else {
+		suppressed++;
 	}
 	if (!direct_tls) {
 		/* Plain text before STARTTLS is fine for a refusal: it
