@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/limits.h"
+#include "core/utf8.h"
 
 #define LABEL_MAX	63
 
@@ -18,47 +19,17 @@
  */
 static int utf8_ok(const unsigned char *s, size_t n, int *ascii)
 {
-	size_t i = 0;
+	size_t i = 0, len;
+	unsigned long cp;
 
 	*ascii = 1;
 	while (i < n) {
-		unsigned char c = s[i];
-		unsigned long cp;
-		size_t k, len;
-
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		*ascii = 0;
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else
-			return 0;	/* continuation, C0/C1 lead, F5..FF */
-		if (n - i < len)
+		if ((len = utf8_decode(s + i, n - i, &cp)) == 0)
 			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
-			return 0;	/* overlong */
-		if (cp >= 0xd800 && cp <= 0xdfff)
-			return 0;
-		if (cp > 0x10ffff)
-			return 0;
-		if (cp >= 0x80 && cp <= 0x9f)
-			return 0;
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return 0;	/* C0, DEL, C1 */
+		if (cp >= 0x80)
+			*ascii = 0;
 		i += len;
 	}
 	return 1;

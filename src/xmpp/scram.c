@@ -14,6 +14,7 @@
 #include "core/alloc.h"
 #include "core/base64.h"
 #include "core/limits.h"
+#include "core/utf8.h"
 #include "core/log.h"
 
 #define NONCE_MAX	512	/* client nonce bytes; real clients send ~32 */
@@ -220,46 +221,6 @@ static enum scram_rc fail(struct scram_server *s, enum scram_rc rc)
 	wipe(s->stored_key, sizeof(s->stored_key));
 	wipe(s->server_key, sizeof(s->server_key));
 	return rc;
-}
-
-/* Strict UTF-8 (RFC 3629): no overlongs, surrogates or code points past
- * U+10FFFF, as RFC 5802 asks of the username. */
-static int utf8_valid(const unsigned char *p, size_t n)
-{
-	size_t i = 0, k, len;
-	unsigned long cp;
-
-	while (i < n) {
-		unsigned char c = p[i];
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return 0;
-		i += len;
-	}
-	return 1;
 }
 
 /* A cursor over one SCRAM message: attributes separated by ','. */
