@@ -316,6 +316,7 @@ static int store_fail(struct store *st, enum store_rc rc, const char *lp,
 	case STORE_NOT_FOUND:
 		complain("%s@%s: no such account", lp, domain);
 		return RC_NOTFOUND;
+	case STORE_FULL:
 	case STORE_ERR:
 		break;
 	}

@@ -12,6 +12,8 @@
 #include <sqlite3.h>
 
 #include "core/alloc.h"
+#include "core/hmap.h"
+#include "store/store_int.h"
 
 /*
  * Migrations, applied in order: the schema version is the number of
@@ -28,6 +30,69 @@ static const char *const migrations[] = {
 	"  sha256_salt BLOB, sha256_iter INTEGER,"
 	"  sha256_stored BLOB, sha256_server BLOB"
 	");",
+	/*
+	 * 2: what RFC 6121 and the everyday extensions keep per account.
+	 * Rows go with their account (ON DELETE CASCADE).  A roster row
+	 * with visible = 0 holds subscription state the user never put in
+	 * the roster (an unanswered request, RFC 6121 3.1.3).
+	 */
+	"CREATE TABLE roster ("
+	"  user TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  contact TEXT NOT NULL,"
+	"  name TEXT,"
+	"  sub INTEGER NOT NULL DEFAULT 0,"
+	"  ask INTEGER NOT NULL DEFAULT 0,"
+	"  pending_in INTEGER NOT NULL DEFAULT 0,"
+	"  approved INTEGER NOT NULL DEFAULT 0,"
+	"  visible INTEGER NOT NULL DEFAULT 1,"
+	"  groups TEXT,"
+	"  pending_stanza TEXT,"
+	"  PRIMARY KEY (user, contact)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE roster_version ("
+	"  user TEXT PRIMARY KEY REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  ver INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE offline ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  user TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  stamp INTEGER NOT NULL,"
+	"  xml BLOB NOT NULL"
+	");"
+	"CREATE INDEX offline_by_user ON offline (user, id);"
+	"CREATE TABLE blobs ("
+	"  user TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  xml BLOB NOT NULL,"
+	"  PRIMARY KEY (user, kind, key)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE pep_nodes ("
+	"  user TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  node TEXT NOT NULL,"
+	"  access INTEGER NOT NULL,"
+	"  max_items INTEGER NOT NULL DEFAULT 1,"
+	"  send_last INTEGER NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (user, node)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE pep_items ("
+	"  user TEXT NOT NULL,"
+	"  node TEXT NOT NULL,"
+	"  item TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  xml BLOB NOT NULL,"
+	"  PRIMARY KEY (user, node, item),"
+	"  FOREIGN KEY (user, node) REFERENCES pep_nodes(user, node)"
+	"    ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"CREATE TABLE pep_whitelist ("
+	"  user TEXT NOT NULL,"
+	"  node TEXT NOT NULL,"
+	"  jid TEXT NOT NULL,"
+	"  PRIMARY KEY (user, node, jid),"
+	"  FOREIGN KEY (user, node) REFERENCES pep_nodes(user, node)"
+	"    ON DELETE CASCADE"
+	") WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -70,6 +135,7 @@ static const char *const stmt_sql[S_COUNT] = {
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_COUNT];
+	struct hmap	*cache;		/* SQL text -> sqlite3_stmt */
 	char		 errmsg[256];
 };
 
@@ -188,6 +254,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
 	mode_t old;
+
+	st->cache = hmap_new();
 	int rc, i;
 
 	/* The file holds credentials: only the server's user reads it.  The
@@ -230,12 +298,21 @@ fail:
 	return NULL;
 }
 
+static void finalize_cached(void *ud, const char *sql, void *stmt)
+{
+	sqlite3_finalize(stmt);
+}
+
 void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	if (st->cache != NULL) {
+		hmap_each(st->cache, finalize_cached, NULL);
+		hmap_free(st->cache);
+	}
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -473,5 +550,92 @@ enum store_rc store_user_list(struct store *st,
 		return STORE_ERR;
 	}
 	sqlite3_reset(s);
+	return STORE_OK;
+}
+
+/* ---- shared with the other store/ files (store_int.h) ------------------- */
+
+sqlite3_stmt *store_stmt(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = hmap_get(st->cache, sql);
+
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(st->db, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+			set_db_err(st, "prepare statement");
+			return NULL;
+		}
+		hmap_put(st->cache, sql, s);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+void store_db_error(struct store *st, const char *what)
+{
+	set_db_err(st, what);
+}
+
+sqlite3 *store_db(struct store *st)
+{
+	return st->db;
+}
+
+enum store_rc store_begin(struct store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE", "begin") == 0 ? STORE_OK : STORE_ERR;
+}
+
+enum store_rc store_commit(struct store *st)
+{
+	if (exec(st, "COMMIT", "commit") != 0) {
+		exec(st, "ROLLBACK", "rollback");
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+void store_rollback(struct store *st)
+{
+	exec(st, "ROLLBACK", "rollback");
+}
+
+enum store_rc store_step_done(struct store *st, sqlite3_stmt *s,
+    const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		set_db_err(st, what);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+enum store_rc store_query_int(struct store *st, int64_t *out,
+    const char *what, const char *sql, ...)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+	const char *arg;
+	va_list ap;
+	int i = 1, rc;
+
+	*out = 0;
+	if (s == NULL)
+		return STORE_ERR;
+	va_start(ap, sql);
+	while ((arg = va_arg(ap, const char *)) != NULL)
+		sqlite3_bind_text(s, i++, arg, -1, SQLITE_STATIC);
+	va_end(ap);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_db_err(st, what);
+		return STORE_ERR;
+	}
 	return STORE_OK;
 }

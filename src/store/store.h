@@ -20,6 +20,7 @@ enum store_rc {
 	STORE_OK = 0,
 	STORE_NOT_FOUND,
 	STORE_EXISTS,
+	STORE_FULL,	/* a quota would be exceeded; nothing written */
 	STORE_ERR,
 };
 

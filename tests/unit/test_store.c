@@ -276,9 +276,11 @@ static void test_schema(void **state)
 	const unsigned char *mode;
 
 	store_close(st);
-	assert_int_equal(pragma_int(p, "PRAGMA user_version"), 1);
+	assert_int_equal(pragma_int(p, "PRAGMA user_version"), 2);
 	assert_int_equal(pragma_int(p,
-	    "SELECT count(*) FROM sqlite_master WHERE name = 'users'"), 1);
+	    "SELECT count(*) FROM sqlite_master WHERE name IN ('users', "
+	    "'roster', 'roster_version', 'offline', 'blobs', 'pep_nodes', "
+	    "'pep_items', 'pep_whitelist')"), 8);
 
 	/* WAL is a property of the file, so it outlives the handle. */
 	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
