@@ -14,7 +14,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	   -Wno-unused-parameter -Wformat=2 -Wvla
+	   -Wno-unused-parameter -Wno-missing-field-initializers -Wformat=2 -Wvla
 CFLAGS	?= -O2 -g
 ifeq ($(SAN),1)
 CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \

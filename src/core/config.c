@@ -82,6 +82,22 @@ static const struct key keys[] = {
 	    4, PARLEY_DEPTH_MAX_CEILING },
 	{ "limits", "max_attributes", K_UINT, OFF(max_attributes),
 	    4, PARLEY_ATTRS_MAX_CEILING },
+	{ "limits", "max_roster_items", K_UINT, OFF(max_roster_items),
+	    1, PARLEY_ROSTER_MAX_CEILING },
+	{ "limits", "max_offline_messages", K_UINT, OFF(max_offline_messages),
+	    0, PARLEY_OFFLINE_MSGS_CEILING },
+	{ "limits", "max_offline_bytes", K_SIZE, OFF(max_offline_bytes),
+	    1024, PARLEY_OFFLINE_BYTES_CEILING },
+	{ "limits", "max_vcard_size", K_SIZE, OFF(max_vcard_size),
+	    1024, PARLEY_BLOB_MAX_CEILING },
+	{ "limits", "max_private_size", K_SIZE, OFF(max_private_size),
+	    1024, PARLEY_BLOB_MAX_CEILING },
+	{ "limits", "max_pep_nodes", K_UINT, OFF(max_pep_nodes),
+	    1, PARLEY_PEP_NODES_CEILING },
+	{ "limits", "max_pep_items", K_UINT, OFF(max_pep_items),
+	    1, PARLEY_PEP_ITEMS_CEILING },
+	{ "limits", "max_csi_held", K_UINT, OFF(max_csi_held),
+	    1, PARLEY_CSI_HELD_CEILING },
 	{ "limits", "rate_limits", K_BOOL, OFF(rate_limits), 0, 0 },
 };
 
@@ -503,6 +519,14 @@ void config_defaults(struct config *c)
 	c->max_header_size = PARLEY_HEADER_MAX_DEFAULT;
 	c->max_depth = PARLEY_DEPTH_MAX_DEFAULT;
 	c->max_attributes = PARLEY_ATTRS_MAX_DEFAULT;
+	c->max_roster_items = PARLEY_ROSTER_MAX_DEFAULT;
+	c->max_offline_messages = PARLEY_OFFLINE_MSGS_DEFAULT;
+	c->max_offline_bytes = PARLEY_OFFLINE_BYTES_DEFAULT;
+	c->max_vcard_size = PARLEY_VCARD_MAX_DEFAULT;
+	c->max_private_size = PARLEY_PRIVATE_MAX_DEFAULT;
+	c->max_pep_nodes = PARLEY_PEP_NODES_DEFAULT;
+	c->max_pep_items = PARLEY_PEP_ITEMS_DEFAULT;
+	c->max_csi_held = PARLEY_CSI_HELD_DEFAULT;
 	c->rate_limits = 1;
 
 	c->cert_is_generated = 0;

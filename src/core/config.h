@@ -58,6 +58,14 @@ struct config {
 	unsigned	 max_depth;
 	unsigned	 max_attributes;
 	int		 rate_limits;
+	unsigned	 max_roster_items;
+	unsigned	 max_offline_messages;	/* 0: no offline storage */
+	size_t		 max_offline_bytes;
+	size_t		 max_vcard_size;
+	size_t		 max_private_size;
+	unsigned	 max_pep_nodes;
+	unsigned	 max_pep_items;
+	unsigned	 max_csi_held;
 
 	/* derived by config_finish() */
 	int		 cert_is_generated; /* no cert configured: make one */

@@ -74,6 +74,38 @@
 /* Password bytes accepted by parleyctl and PLAIN. */
 #define PARLEY_PASSWORD_MAX		1023u
 
+/* Visible roster items per account (RFC 6121 2.3.3 lets a server refuse
+ * more).  Enforced in im/roster.c. */
+#define PARLEY_ROSTER_MAX_DEFAULT	1000u
+#define PARLEY_ROSTER_MAX_CEILING	100000u
+
+/* Offline messages held per account, by count and by bytes (XEP-0160);
+ * past either the sender gets resource-constraint.  0 messages turns
+ * offline storage off.  Enforced in store/offline.c. */
+#define PARLEY_OFFLINE_MSGS_DEFAULT	1000u
+#define PARLEY_OFFLINE_MSGS_CEILING	1000000u
+#define PARLEY_OFFLINE_BYTES_DEFAULT	(4u * 1024u * 1024u)
+#define PARLEY_OFFLINE_BYTES_CEILING	(1024u * 1024u * 1024u)
+
+/* Serialized bytes of one vCard (XEP-0054) and of one private XML entry
+ * (XEP-0049).  Enforced in im/vcard.c and im/private.c. */
+#define PARLEY_VCARD_MAX_DEFAULT	(64u * 1024u)
+#define PARLEY_PRIVATE_MAX_DEFAULT	(64u * 1024u)
+#define PARLEY_BLOB_MAX_CEILING		PARLEY_STANZA_MAX_CEILING
+
+/* PEP (XEP-0163): nodes per account and items kept per node.  Enforced
+ * in im/pep.c. */
+#define PARLEY_PEP_NODES_DEFAULT	64u
+#define PARLEY_PEP_NODES_CEILING	10000u
+#define PARLEY_PEP_ITEMS_DEFAULT	32u
+#define PARLEY_PEP_ITEMS_CEILING	10000u
+
+/* Presence updates held back for a client that said it is inactive
+ * (XEP-0352), one per sender; past this the queue is flushed.  Enforced
+ * in xmpp/session.c. */
+#define PARLEY_CSI_HELD_DEFAULT		500u
+#define PARLEY_CSI_HELD_CEILING		100000u
+
 #if PARLEY_STANZA_MAX_DEFAULT > PARLEY_STANZA_MAX_CEILING
 #error "stanza limit default above its ceiling"
 #endif

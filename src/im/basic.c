@@ -1,13 +1,15 @@
 /*
  * basic.c - the small server-answered IQs: ping (XEP-0199), the legacy
  * session element (RFC 3921, kept for old clients), and service discovery
- * of the server (XEP-0030) generated from the handler table.
+ * (XEP-0030) of the server and of accounts, generated from the handler
+ * table.
  */
 #include <string.h>
 
 #include "im/im.h"
 #include "xmpp/errors.h"
 #include "xmpp/ns.h"
+#include "xmpp/session.h"
 
 void im_ping(struct im_req *req)
 {
@@ -26,8 +28,18 @@ void im_disco_info(struct im_req *req)
 	struct xml_stanza *st;
 	struct xml_node *root, *n;
 
+	unsigned where = req->target == T_SERVER ? D_SERVER : D_ACCOUNT;
+
 	if (node != NULL) {
 		im_error(req, ERR_ITEM_NOT_FOUND, "no such node");
+		return;
+	}
+	/* An account is described only to itself and to contacts who may
+	 * see its presence; to others it is indistinguishable from an
+	 * account that does not exist. */
+	if (where == D_ACCOUNT && !im_may_see_presence(req->srv,
+	    req->to.local, req->from->bare)) {
+		im_error(req, ERR_SERVICE_UNAVAILABLE, "no such service here");
 		return;
 	}
 	st = xml_stanza_new(NS_DISCO_INFO, "query");
@@ -35,11 +47,19 @@ void im_disco_info(struct im_req *req)
 	/* No name or version: the server does not say what software it
 	 * runs (DESIGN: no version disclosed). */
 	n = xml_add_child(st, root, NULL, "identity");
-	xml_set_attr(st, n, "category", "server");
-	xml_set_attr(st, n, "type", "im");
+	if (where == D_SERVER) {
+		xml_set_attr(st, n, "category", "server");
+		xml_set_attr(st, n, "type", "im");
+	} else {
+		xml_set_attr(st, n, "category", "account");
+		xml_set_attr(st, n, "type", "registered");
+		im_pep_identity(st, root);
+	}
 	for (unsigned i = 0; i < im_nhandlers; i++) {
 		if (im_handlers[i].feature == NULL ||
-		    !(im_handlers[i].targets & T_SERVER))
+		    !(im_handlers[i].disco & where) ||
+		    (im_handlers[i].enabled != NULL &&
+		    !im_handlers[i].enabled(req->srv)))
 			continue;
 		n = xml_add_child(st, root, NULL, "feature");
 		xml_set_attr(st, n, "var", im_handlers[i].feature);
@@ -50,8 +70,16 @@ void im_disco_info(struct im_req *req)
 
 void im_disco_items(struct im_req *req)
 {
-	struct xml_stanza *st = xml_stanza_new(NS_DISCO_ITEMS, "query");
+	struct xml_stanza *st;
 
+	if (req->target != T_SERVER && !im_may_see_presence(req->srv,
+	    req->to.local, req->from->bare)) {
+		im_error(req, ERR_SERVICE_UNAVAILABLE, "no such service here");
+		return;
+	}
+	st = xml_stanza_new(NS_DISCO_ITEMS, "query");
+	if (req->target != T_SERVER)
+		im_pep_disco_items(req, st, xml_root(st));
 	im_iq_result(req, xml_root(st));
 	xml_stanza_free(st);
 }

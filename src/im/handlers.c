@@ -16,19 +16,80 @@
 #include "xmpp/session.h"
 
 const struct im_handler im_handlers[] = {
-	/* kind       iq types         targets               ns / name */
+	/* kind, iq types, addressed to, child ns, child name,
+	 *	handler, disco feature, listed in */
 	{ IM_IQ, IQ_GET, T_SERVER | T_SELF, NS_PING, "ping",
-	    im_ping, NS_PING },
+	    im_ping, NS_PING, D_SERVER },
 	{ IM_IQ, IQ_SET, T_SERVER | T_SELF, NS_SESSION, "session",
-	    im_session, NULL },
-	{ IM_IQ, IQ_GET, T_SERVER, NS_DISCO_INFO, "query",
-	    im_disco_info, NS_DISCO_INFO },
-	{ IM_IQ, IQ_GET, T_SERVER, NS_DISCO_ITEMS, "query",
-	    im_disco_items, NS_DISCO_ITEMS },
+	    im_session, NULL, D_NONE },
+	{ IM_IQ, IQ_GET, T_SERVER | T_SELF | T_ACCOUNT, NS_DISCO_INFO, "query",
+	    im_disco_info, NS_DISCO_INFO, D_SERVER | D_ACCOUNT },
+	{ IM_IQ, IQ_GET, T_SERVER | T_SELF | T_ACCOUNT, NS_DISCO_ITEMS, "query",
+	    im_disco_items, NS_DISCO_ITEMS, D_SERVER | D_ACCOUNT },
+	{ IM_IQ, IQ_GET, T_SELF | T_ACCOUNT, NS_ROSTER, "query",
+	    im_roster_get, NULL, D_NONE },
+	{ IM_IQ, IQ_SET, T_SELF | T_ACCOUNT, NS_ROSTER, "query",
+	    im_roster_set, NULL, D_NONE },
+	{ IM_IQ, IQ_SET, T_SELF, NS_CARBONS, "enable",
+	    im_carbons_toggle, NS_CARBONS, D_SERVER },
+	{ IM_IQ, IQ_SET, T_SELF, NS_CARBONS, "disable",
+	    im_carbons_toggle, NULL, D_NONE },
+	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_PRIVATE, "query",
+	    im_private, NS_PRIVATE, D_SERVER },
+	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_VCARD, "vCard",
+	    im_vcard, NS_VCARD, D_SERVER },
+	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_PUBSUB, "pubsub",
+	    im_pep, NULL, D_NONE },
+	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_PUBSUB_OWNER, "pubsub",
+	    im_pep_owner, NULL, D_NONE },
 	{ IM_MESSAGE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL, NULL,
-	    im_message, NULL },
+	    im_message, NULL, D_NONE },
 	{ IM_PRESENCE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL,
-	    NULL, im_presence, NULL },
+	    NULL, im_presence, NULL, D_NONE },
+	/* Features without a handler of their own. */
+	{ 0, 0, 0, NULL, NULL, NULL, NS_OFFLINE, D_SERVER,
+	    im_offline_enabled },
+	/* PEP (XEP-0163, im/pep.c), listed on accounts. */
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#publish",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#publish-options",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#auto-create",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#create-nodes",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#access-open",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#access-presence",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#access-whitelist",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#retrieve-items",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#retract-items",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#delete-nodes",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#purge-nodes",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#config-node",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#retrieve-default",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#modify-affiliations",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#member-affiliation",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#persistent-items",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#item-ids",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#last-published",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#filtered-notifications",
+	    D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_PUBSUB "#presence-notifications",
+	    D_ACCOUNT },
 };
 const unsigned im_nhandlers = sizeof(im_handlers) / sizeof(im_handlers[0]);
 
@@ -46,7 +107,8 @@ static const struct im_handler *find(const struct im_req *req)
 	for (unsigned i = 0; i < im_nhandlers; i++) {
 		const struct im_handler *h = &im_handlers[i];
 
-		if (h->kind != req->kind || !(h->targets & req->target))
+		if (h->fn == NULL || h->kind != req->kind ||
+		    !(h->targets & req->target))
 			continue;
 		if (req->kind != IM_IQ)
 			return h;
@@ -65,8 +127,14 @@ void im_dispatch(struct im_req *req)
 		iq_to_resource(req);
 	} else if (req->kind == IM_IQ && strcmp(req->type, "get") != 0 &&
 	    strcmp(req->type, "set") != 0) {
-		/* A result or error for the server (answers to our pings)
-		 * or for an account: nothing waits for it. */
+		/* A result or error for the server or an account: only
+		 * answers to our caps queries (im/caps.c) are waited for,
+		 * not those to our pings. */
+		const char *id = xml_attr(req->stanza, "id");
+
+		if (id != NULL && strncmp(id, IM_CAPS_ID_PREFIX,
+		    strlen(IM_CAPS_ID_PREFIX)) == 0)
+			im_caps_result(req);
 	} else if ((h = find(req)) != NULL) {
 		h->fn(req);
 	} else {

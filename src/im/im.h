@@ -46,14 +46,20 @@ enum iq_type { IQ_GET = 1, IQ_SET = 2 };
 
 typedef void (*im_fn)(struct im_req *req);
 
+/* Which disco#info lists a feature (XEP-0030). */
+enum im_disco { D_NONE = 0, D_SERVER = 1, D_ACCOUNT = 2 };
+
 struct im_handler {
-	enum im_kind	 kind;
+	enum im_kind	 kind;		/* 0: a feature-only row */
 	unsigned	 iq_types;	/* IQ_GET | IQ_SET, for IM_IQ */
 	unsigned	 targets;	/* T_* mask */
 	const char	*ns;		/* child namespace (IQ) */
 	const char	*name;		/* child name (IQ) */
 	im_fn		 fn;
 	const char	*feature;	/* disco#info var, or NULL */
+	unsigned	 disco;		/* D_* where the feature is listed */
+	/* NULL, or whether the configuration turned the feature on. */
+	int		(*enabled)(const struct server *srv);
 };
 
 extern const struct im_handler im_handlers[];
@@ -69,6 +75,35 @@ void	 im_error(struct im_req *req, int stanza_err, const char *text);
 
 /* Features (one file each). */
 void	 im_ping(struct im_req *req);
+void	 im_roster_get(struct im_req *req);
+void	 im_roster_set(struct im_req *req);
+/* Presence of type subscribe/subscribed/unsubscribe/unsubscribed. */
+void	 im_subscription(struct im_req *req);
+/* Shows stored subscription requests to a newly available resource. */
+void	 im_roster_deliver_pending(struct session *s);
+/* The subscription state of user's roster item for contact (SUB_*). */
+unsigned im_roster_sub(struct server *srv, const char *user,
+	    const char *contact);
+/* 1 if viewer (a bare JID) may see owner's presence: owner itself, or a
+ * contact whose item in owner's roster has 'from' or 'both'. */
+int	 im_may_see_presence(struct server *srv, const char *owner,
+	    const char *viewer_bare);
+/* Offline messages (XEP-0160): store one for req->to (returns 0), or -1
+ * when offline storage is off or full (the sender got an error). */
+int	 im_offline_store(struct im_req *req);
+/* Message carbons (XEP-0280): enable/disable, and the copies of a
+ * message one resource sent, or some resources received. */
+void	 im_carbons_toggle(struct im_req *req);
+/* Private XML storage (XEP-0049) and vCard-temp (XEP-0054). */
+void	 im_private(struct im_req *req);
+void	 im_vcard(struct im_req *req);
+void	 im_carbons_sent(struct im_req *req);
+void	 im_carbons_received(struct im_req *req, struct session **delivered,
+	    size_t n);
+/* Whether offline storage is on ([limits] max_offline_messages > 0). */
+int	 im_offline_enabled(const struct server *srv);
+/* Sends stored messages to a resource that just became available. */
+void	 im_offline_deliver(struct session *s);
 void	 im_session(struct im_req *req);
 void	 im_disco_info(struct im_req *req);
 void	 im_disco_items(struct im_req *req);
@@ -76,5 +111,30 @@ void	 im_message(struct im_req *req);
 void	 im_presence(struct im_req *req);
 /* A bound session is going away: tell the account's other resources. */
 void	 im_presence_session_ended(struct session *s);
+/* PEP (XEP-0163, im/pep.c): the pubsub and pubsub#owner IQs. */
+void	 im_pep(struct im_req *req);
+void	 im_pep_owner(struct im_req *req);
+/* s sent available presence (initial: its first since unavailable): learn
+ * its entity capabilities and send it the last items it wants. */
+void	 im_pep_available(struct session *s, int initial);
+/* Sends s the last item of each of these nodes (for which its caps have
+ * +notify) of its own account and of each contact whose presence it may
+ * see, where it may retrieve them. */
+void	 im_pep_send_last(struct session *s, char *const *nodes, size_t n);
+/* disco#info of an account: the pubsub/pep identity. */
+void	 im_pep_identity(struct xml_stanza *st, struct xml_node *query);
+/* disco#items of an account: the nodes the requester may retrieve. */
+void	 im_pep_disco_items(struct im_req *req, struct xml_stanza *st,
+	    struct xml_node *query);
+/* Entity capabilities (XEP-0115, im/caps.c).  Our disco#info queries to
+ * clients carry ids starting with IM_CAPS_ID_PREFIX; im_dispatch hands
+ * the answers to im_caps_result(). */
+#define IM_CAPS_ID_PREFIX	"caps-"
+void	 im_caps_presence(struct session *s, int initial);
+void	 im_caps_result(struct im_req *req);
+/* 1 if s asked for events of node (its caps list node+notify). */
+int	 im_caps_wants(const struct session *s, const char *node);
+/* Frees s->caps (the session is going away). */
+void	 im_caps_free(struct session *s);
 
 #endif

@@ -6,8 +6,8 @@
  * (chat, normal, headline) or an error (groupchat).  To a bare JID: chat
  * and normal go to the available resources with the highest non-negative
  * priority, headline to every available resource with non-negative
- * priority.  When nobody can take a chat or normal message the sender gets
- * service-unavailable: offline storage is not part of this server yet.
+ * priority.  When nobody can take a chat or normal message it is stored
+ * for later (offline.c).
  * Unknown accounts: service-unavailable, never silence, so a typo is seen.
  */
 #include <string.h>
@@ -57,9 +57,9 @@ static void deliver_bare(struct im_req *req)
 			best[n++] = s;
 	}
 	if (n == 0) {
+		/* RFC 6121 8.5.2.2: nobody online takes it now. */
 		if (!headline)
-			im_error(req, ERR_SERVICE_UNAVAILABLE,
-			    "the recipient is not online");
+			im_offline_store(req);
 		return;
 	}
 	/* Serialized once, the same bytes to every chosen resource. */
@@ -67,6 +67,7 @@ static void deliver_bare(struct im_req *req)
 	for (size_t i = 0; i < n; i++)
 		session_send_raw(best[i], b.data, b.len);
 	buf_free(&b);
+	im_carbons_received(req, best, n);
 }
 
 void im_message(struct im_req *req)
@@ -81,6 +82,7 @@ void im_message(struct im_req *req)
 			session_send(to, req->stanza);
 		return;
 	}
+	im_carbons_sent(req);
 	if (req->target == T_SERVER) {
 		if (!is_type(req, "headline") && !is_type(req, "groupchat"))
 			im_error(req, ERR_SERVICE_UNAVAILABLE,
@@ -96,6 +98,7 @@ void im_message(struct im_req *req)
 		    req->to.resource);
 		if (to != NULL) {
 			session_send(to, req->stanza);
+			im_carbons_received(req, &to, 1);
 			return;
 		}
 	}

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "im/im.h"
 #include "net/addrlimit.h"
 #include "net/conn.h"
 #include "store/store.h"
@@ -104,11 +105,76 @@ static const char *who(const struct session *s)
 	return buf;
 }
 
+struct csi_held {
+	char	*from;
+	char	*data;
+	size_t	 len;
+};
+
+static void held_free(struct session *s)
+{
+	for (size_t i = 0; i < s->nheld; i++) {
+		free(s->held[i].from);
+		free(s->held[i].data);
+	}
+	free(s->held);
+	s->held = NULL;
+	s->nheld = 0;
+}
+
+void session_csi_flush(struct session *s)
+{
+	struct csi_held *h = s->held;
+	size_t n = s->nheld;
+
+	/* Detach first: conn_write never re-enters, but keep it obvious. */
+	s->held = NULL;
+	s->nheld = 0;
+	for (size_t i = 0; i < n; i++) {
+		conn_write(s->conn, h[i].data, h[i].len);
+		free(h[i].from);
+		free(h[i].data);
+	}
+	free(h);
+}
+
 void session_send_raw(struct session *s, const char *data, size_t len)
 {
 	if (s->state == SS_CLOSED && s->header_sent == 0)
 		return;
+	/* Anything else that goes out first releases the held presence,
+	 * so the client never sees stanzas out of order. */
+	if (s->nheld > 0)
+		session_csi_flush(s);
 	conn_write(s->conn, data, len);
+}
+
+void session_send_presence(struct session *s, const char *from,
+    const char *data, size_t len)
+{
+	size_t i;
+
+	if (!s->csi_inactive) {
+		session_send_raw(s, data, len);
+		return;
+	}
+	for (i = 0; i < s->nheld; i++)
+		if (strcmp(s->held[i].from, from) == 0)
+			break;
+	if (i < s->nheld) {
+		/* Only the newest presence of a sender matters. */
+		free(s->held[i].data);
+	} else {
+		if (s->nheld >= s->srv->cfg->max_csi_held) {
+			session_csi_flush(s);
+			i = 0;
+		}
+		s->held = xrealloc(s->held, (s->nheld + 1) * sizeof(*s->held));
+		i = s->nheld++;
+		s->held[i].from = xstrdup(from);
+	}
+	s->held[i].data = xmemdup(data, len);
+	s->held[i].len = len;
 }
 
 void session_send(struct session *s, const struct xml_node *stanza)
@@ -248,6 +314,11 @@ static void on_close(void *ud, const char *why)
 	jid_free(&s->jid);
 	if (s->presence != NULL)
 		xml_stanza_free(s->presence);
+	for (size_t i = 0; i < s->ndirected; i++)
+		free(s->directed[i]);
+	free(s->directed);
+	held_free(s);
+	im_caps_free(s);
 	free(s);
 }
 
@@ -323,7 +394,10 @@ static void send_features(struct session *s, struct buf *b)
 		s->state = SS_AUTH;
 	} else {
 		buf_puts(b, "<bind xmlns='" NS_BIND "'/>"
-		    "<session xmlns='" NS_SESSION "'><optional/></session>");
+		    "<session xmlns='" NS_SESSION "'><optional/></session>"
+		    "<ver xmlns='" NS_ROSTERVER "'/>"
+		    "<sub xmlns='" NS_PREAPPROVAL "'/>"
+		    "<csi xmlns='" NS_CSI "'/>");
 		s->state = SS_BIND;
 	}
 	buf_puts(b, "</stream:features>");
@@ -913,6 +987,17 @@ static void on_stanza(void *ud, struct xml_stanza *st)
 		if (is_stanza(el)) {
 			active_stanza(s, st);
 			return;	/* ownership passed on */
+		}
+		if (strcmp(el->ns, NS_CSI) == 0 &&
+		    strcmp(el->name, "inactive") == 0) {
+			s->csi_inactive = 1;
+			break;
+		}
+		if (strcmp(el->ns, NS_CSI) == 0 &&
+		    strcmp(el->name, "active") == 0) {
+			s->csi_inactive = 0;
+			session_csi_flush(s);
+			break;
 		}
 		session_stream_error(s, SE_UNSUPPORTED_STANZA_TYPE,
 		    "only message, presence and iq are accepted here");

@@ -31,6 +31,7 @@
 struct server;
 struct conn;
 struct xml_stream;
+struct im_caps;
 
 enum session_state {
 	SS_HEADER,	/* waiting for a stream header */
@@ -59,6 +60,9 @@ struct session {
 	unsigned		 restart:2;	/* RESTART_* after suspend */
 	unsigned		 available:1;	/* sent available presence */
 	unsigned		 ping_out:1;	/* server ping unanswered */
+	unsigned		 roster_requested:1; /* interested (RFC 6121 2.1.6) */
+	unsigned		 carbons:1;	/* XEP-0280 enabled */
+	unsigned		 csi_inactive:1; /* XEP-0352 */
 
 	/* SASL */
 	struct scram_server	*scram;
@@ -73,6 +77,13 @@ struct session {
 	char			*bare;		/* "local@domain" */
 	int			 priority;
 	struct xml_stanza	*presence;	/* last available presence */
+	char			**directed;	/* JIDs given directed presence */
+	size_t			 ndirected;
+	struct csi_held		*held;		/* presence held while inactive */
+	size_t			 nheld;
+	/* XEP-0115 caps and the PEP nodes this resource wants events for
+	 * (+notify); owned by im/caps.c, freed with im_caps_free(). */
+	struct im_caps		*caps;
 
 	struct event		*timer;		/* auth deadline / pings */
 	uint64_t		 last_read_ms;
@@ -90,6 +101,16 @@ void	 session_send(struct session *s, const struct xml_node *stanza);
 /* Sends a stream error with text, closes the stream, then the socket. */
 void	 session_stream_error(struct session *s, enum stream_err e,
 	    const char *text);
+/*
+ * Queues presence from 'from' (its full JID) for the client.  While the
+ * client is inactive (XEP-0352) the newest presence per sender is held
+ * back instead, and flushed when it turns active, when anything else is
+ * sent to it, or when more than max_csi_held senders are waiting.
+ */
+void	 session_send_presence(struct session *s, const char *from,
+	    const char *data, size_t len);
+/* Sends what CSI held back. */
+void	 session_csi_flush(struct session *s);
 /* Replies to orig (sent by s) with a stanza error. */
 void	 session_send_error(struct session *s, const struct xml_node *orig,
 	    enum stanza_err e, const char *text);
