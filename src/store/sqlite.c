@@ -271,6 +271,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		    path, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc),
 		    e ? " (" : "", e ? strerror(e) : "", e ? ")" : "");
 		sqlite3_close(st->db);
+		hmap_free(st->cache);
 		free(st);
 		return NULL;
 	}
