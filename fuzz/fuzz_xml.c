@@ -190,6 +190,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case XML_FEED_OK:
 			check(consumed == n);
 			off += n;
+			/* Patterns with the top bit hibernate whenever the
+			 * stream allows it, so waking is fuzzed too. */
+			if (pat & 0x80)
+				(void)xml_stream_hibernate(f.xs);
 			break;
 		case XML_FEED_SUSPENDED:
 			check(consumed <= n);

@@ -60,6 +60,20 @@ struct xml_stream {
 	struct xml_node		*cur;		/* its innermost open element */
 	struct buf		 text;		/* character data not yet a node */
 	struct buf		 default_ns;	/* declared on the header */
+
+	/*
+	 * Hibernation: an idle stream frees its expat parser (most of a
+	 * session's idle memory) and, when bytes come again, a new parser
+	 * is brought to the same place by replaying a start tag with the
+	 * header's namespace declarations.  p is NULL while hibernating;
+	 * expat's byte indices then count from the replayed tag, so pbase
+	 * maps them back onto the stream's own positions.
+	 */
+	struct buf		 decls;		/* header's xmlns attributes */
+	struct buf		 stream_pfx;	/* a prefix bound to the streams ns */
+	struct buf		 replay;	/* start tag to replay */
+	long long		 pbase;		/* stream position of expat's 0 */
+	int			 replaying;	/* no callbacks, no accounting */
 };
 
 static void drop_partial(struct xml_stream *xs)
@@ -88,7 +102,7 @@ static size_t event_end(const struct xml_stream *xs)
 
 	if (idx < 0)
 		return xs->fed;
-	return (size_t)idx + (size_t)(count > 0 ? count : 0);
+	return (size_t)(xs->pbase + idx) + (size_t)(count > 0 ? count : 0);
 }
 
 static int stopped(const struct xml_stream *xs)
@@ -198,8 +212,14 @@ static void open_header(struct xml_stream *xs, const char *name,
 {
 	struct xml_stanza *hdr;
 	struct xml_node *root;
-	size_t end = event_end(xs);
+	size_t end;
 
+	if (xs->replaying) {
+		/* Waking from hibernation: the stream is open already. */
+		xs->level = 1;
+		return;
+	}
+	end = event_end(xs);
 	if (end > xs->lim.header_max) {
 		fail(xs, XML_ERR_POLICY, "stream header too large");
 		return;
@@ -221,6 +241,13 @@ static void open_header(struct xml_stream *xs, const char *name,
 	xs->level = 1;
 	xs->header_done = 1;
 	xs->mark = end;
+	buf_reset(&xs->replay);
+	if (xs->stream_pfx.len > 0)
+		buf_printf(&xs->replay, "<%s:stream", xs->stream_pfx.data);
+	else
+		buf_puts(&xs->replay, "<stream");
+	buf_append(&xs->replay, xs->decls.data, xs->decls.len);
+	buf_putc(&xs->replay, '>');
 	xs->cb.stream_open(xs->ud, root, buf_str(&xs->default_ns));
 	xml_stanza_free(hdr);
 	maybe_suspend(xs, end);
@@ -344,7 +371,26 @@ static void XMLCALL on_ns_start(void *ud, const XML_Char *prefix,
 {
 	struct xml_stream *xs = ud;
 
-	if (stopped(xs) || xs->header_done || prefix != NULL)
+	if (stopped(xs) || xs->header_done)
+		return;
+	/* Everything the header declares stays in scope for the whole
+	 * stream, so a woken parser needs it too. */
+	if (uri != NULL && uri[0] != '\0') {
+		buf_puts(&xs->decls, prefix ? " xmlns:" : " xmlns");
+		if (prefix != NULL)
+			buf_puts(&xs->decls, prefix);
+		buf_puts(&xs->decls, "='");
+		buf_put_xml_escaped(&xs->decls, uri, strlen(uri));
+		buf_putc(&xs->decls, '\'');
+		/* (Should a header bind the streams namespace to two
+		 * prefixes, the last one is replayed; a close tag with
+		 * the other would then not match.) */
+		if (prefix != NULL && strcmp(uri, XML_NS_STREAM) == 0) {
+			buf_reset(&xs->stream_pfx);
+			buf_puts(&xs->stream_pfx, prefix);
+		}
+	}
+	if (prefix != NULL)
 		return;
 	buf_reset(&xs->default_ns);
 	if (uri != NULL)
@@ -457,16 +503,23 @@ static void setup_parser(struct xml_stream *xs)
 #endif
 }
 
+static XML_Parser new_parser(void)
+{
+	XML_Parser p = XML_ParserCreateNS("UTF-8", NS_SEP);
+
+	if (p == NULL) {
+		log_error("xml: out of memory creating a parser");
+		abort();
+	}
+	return p;
+}
+
 struct xml_stream *xml_stream_new(const struct xml_limits *lim,
     const struct xml_stream_cb *cb, void *ud)
 {
 	struct xml_stream *xs = xcalloc(1, sizeof(*xs));
 
-	xs->p = XML_ParserCreateNS("UTF-8", NS_SEP);
-	if (xs->p == NULL) {
-		log_error("xml: out of memory creating a parser");
-		abort();
-	}
+	xs->p = new_parser();
 	xs->lim = *lim;
 	xs->cb = *cb;
 	xs->ud = ud;
@@ -476,25 +529,38 @@ struct xml_stream *xml_stream_new(const struct xml_limits *lim,
 	return xs;
 }
 
+static void free_replay_state(struct xml_stream *xs)
+{
+	buf_free(&xs->decls);
+	buf_free(&xs->stream_pfx);
+	buf_free(&xs->replay);
+	xs->pbase = 0;
+}
+
 void xml_stream_free(struct xml_stream *xs)
 {
 	if (xs == NULL)
 		return;
 	drop_partial(xs);
 	buf_free(&xs->default_ns);
-	XML_ParserFree(xs->p);
+	free_replay_state(xs);
+	if (xs->p != NULL)
+		XML_ParserFree(xs->p);
 	free(xs);
 }
 
 void xml_stream_reset(struct xml_stream *xs)
 {
-	if (!XML_ParserReset(xs->p, "UTF-8")) {
+	if (xs->p == NULL)
+		xs->p = new_parser();
+	else if (!XML_ParserReset(xs->p, "UTF-8")) {
 		log_error("xml: cannot reset the parser");
 		abort();
 	}
 	setup_parser(xs);
 	drop_partial(xs);
 	buf_free(&xs->default_ns);
+	free_replay_state(xs);
 	xs->level = 0;
 	xs->header_done = 0;
 	xs->failed = 0;
@@ -520,6 +586,43 @@ static int over_limit(struct xml_stream *xs)
 	return 0;
 }
 
+/* Brings a fresh parser to where the hibernated one was: inside the
+ * stream element, with the header's namespaces in scope. */
+static void wake(struct xml_stream *xs)
+{
+	xs->p = new_parser();
+	setup_parser(xs);
+	xs->pbase = (long long)xs->fed - (long long)xs->replay.len;
+	xs->replaying = 1;
+	xs->level = 0;
+	if (XML_Parse(xs->p, xs->replay.data, (int)xs->replay.len,
+	    XML_FALSE) != XML_STATUS_OK || xs->level != 1) {
+		/* Our own tag, built from what expat accepted: cannot fail. */
+		log_error("xml: replaying the stream header failed");
+		abort();
+	}
+	xs->replaying = 0;
+}
+
+int xml_stream_hibernate(struct xml_stream *xs)
+{
+	if (xs->p == NULL)
+		return 1;
+	if (!xs->header_done || xs->failed || xs->suspended ||
+	    xs->level != 1 || xs->st != NULL || xs->fed != xs->mark ||
+	    xs->text.len > 0)
+		return 0;
+	XML_ParserFree(xs->p);
+	xs->p = NULL;
+	buf_free(&xs->text);
+	return 1;
+}
+
+int xml_stream_hibernating(const struct xml_stream *xs)
+{
+	return xs->p == NULL;
+}
+
 enum xml_feed xml_stream_feed(struct xml_stream *xs, const char *data,
     size_t len, size_t *consumed)
 {
@@ -534,6 +637,8 @@ enum xml_feed xml_stream_feed(struct xml_stream *xs, const char *data,
 	/* The caller must reset first; nothing more is taken until then. */
 	if (xs->suspended)
 		return XML_FEED_SUSPENDED;
+	if (xs->p == NULL && len > 0)
+		wake(xs);
 	while (off < len) {
 		n = len - off < FEED_CHUNK ? len - off : FEED_CHUNK;
 		xs->fed += n;

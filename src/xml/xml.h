@@ -177,6 +177,15 @@ enum xml_feed xml_stream_feed(struct xml_stream *xs, const char *data,
 	    size_t len, size_t *consumed);
 /* Stops feeding after the current callback returns (see above). */
 void	 xml_stream_suspend(struct xml_stream *xs);
+/*
+ * Frees the parser's memory while the stream is idle between stanzas;
+ * the next feed restores it transparently.  Returns 1 if the stream is
+ * hibernating, 0 if it cannot now (a partial stanza or header is
+ * buffered, or the stream failed or is suspended).
+ */
+int	 xml_stream_hibernate(struct xml_stream *xs);
+/* 1 while hibernating. */
+int	 xml_stream_hibernating(const struct xml_stream *xs);
 /* True while no partial stanza or header is buffered (idle). */
 int	 xml_stream_idle(const struct xml_stream *xs);
 

@@ -2,6 +2,7 @@
 #include "xmpp/server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,10 @@ static void gc_cb(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = arg;
 
 	addrlimit_gc(srv->addrlimit);
+	/* Hibernated parsers and drained buffers leave free pages inside
+	 * the heap; hand them back so that idle sessions cost what they
+	 * hold, not what they once held. */
+	malloc_trim(0);
 }
 
 static void stop_cb(evutil_socket_t fd, short what, void *arg)

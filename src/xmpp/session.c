@@ -23,6 +23,10 @@
 
 enum { RESTART_NONE, RESTART_TLS, RESTART_SASL };
 
+/* Milliseconds of silence after which a bound session's parser is freed
+ * (xml_stream_hibernate); waking it costs a parser creation. */
+#define SESSION_HIBERNATE_MS	5000
+
 /* SASL failures one connection may make before it is closed. */
 #define MAX_AUTH_FAILURES	5
 
@@ -49,9 +53,13 @@ static void arm_timer_ms(struct session *s, uint64_t ms)
 	evtimer_add(s->timer, &tv);
 }
 
-static void arm_timer(struct session *s, unsigned secs)
+/* When an active session's timer should next look at it: the sooner of
+ * the first ping and the first chance to hibernate. */
+static uint64_t first_check_ms(const struct session *s)
 {
-	arm_timer_ms(s, (uint64_t)secs * 1000);
+	uint64_t ping_at = (uint64_t)s->srv->cfg->ping_interval * 1000;
+
+	return ping_at < SESSION_HIBERNATE_MS ? ping_at : SESSION_HIBERNATE_MS;
 }
 
 /* Re-arms the log-in deadline fixed at accept time. */
@@ -246,6 +254,10 @@ static void on_read(void *ud, const char *data, size_t len)
 
 	s->last_read_ms = clock_mono_ms();
 	s->ping_out = 0;
+	/* A hibernating session's timer may be far off (the next ping);
+	 * bring it near so that the parser is freed again when quiet. */
+	if (s->state == SS_ACTIVE && xml_stream_hibernating(s->xs))
+		arm_timer_ms(s, first_check_ms(s));
 	while (len > 0 && s->state != SS_CLOSED) {
 		enum xml_feed rc = xml_stream_feed(s->xs, data, len, &consumed);
 
@@ -343,7 +355,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
 	const struct config *cfg = s->srv->cfg;
-	uint64_t idle;
+	uint64_t now, idle, ping_at, next;
 
 	if (s->state == SS_CLOSED)
 		return;
@@ -356,23 +368,33 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "log in within the time allowed");
 		return;
 	}
-	/* Dead-peer detection: after ping_interval of silence, ping; after
-	 * ping_timeout more without a byte, the peer is gone. */
-	idle = (clock_mono_ms() - s->last_read_ms) / 1000;
-	if (s->ping_out && idle >= (uint64_t)cfg->ping_interval +
-	    cfg->ping_timeout) {
+	/* Dead-peer detection: after ping_interval of silence, ping; if
+	 * ping_timeout passes after that without a byte, the peer is gone. */
+	now = clock_mono_ms();
+	idle = now - s->last_read_ms;
+	ping_at = (uint64_t)cfg->ping_interval * 1000;
+	if (s->ping_out && now - s->ping_sent_ms >=
+	    (uint64_t)cfg->ping_timeout * 1000) {
 		session_stream_error(s, SE_CONNECTION_TIMEOUT,
 		    "no answer to ping");
 		return;
 	}
-	if (!s->ping_out && idle >= cfg->ping_interval) {
+	if (!s->ping_out && idle >= ping_at) {
 		send_ping(s);
 		s->ping_out = 1;
-		arm_timer(s, cfg->ping_timeout);
-		return;
+		s->ping_sent_ms = now;
 	}
-	arm_timer(s, s->ping_out ? cfg->ping_timeout :
-	    (unsigned)(cfg->ping_interval - idle));
+	next = s->ping_out ? s->ping_sent_ms +
+	    (uint64_t)cfg->ping_timeout * 1000 - now : ping_at - idle;
+	/* A quiet session gives its parser memory back until it speaks
+	 * again (most sessions are idle most of the time). */
+	if (idle >= SESSION_HIBERNATE_MS) {
+		if (!xml_stream_hibernate(s->xs) && next > SESSION_HIBERNATE_MS)
+			next = SESSION_HIBERNATE_MS;
+	} else if (next > SESSION_HIBERNATE_MS - idle) {
+		next = SESSION_HIBERNATE_MS - idle;
+	}
+	arm_timer_ms(s, next);
 }
 
 /* ---- stream level ------------------------------------------------------ */
@@ -802,7 +824,7 @@ static void handle_bind(struct session *s, const struct xml_node *iq,
 	s->state = SS_ACTIVE;
 	log_info("%s: bound", who(s));
 	evtimer_del(s->timer);
-	arm_timer(s, s->srv->cfg->ping_interval);
+	arm_timer_ms(s, first_check_ms(s));
 }
 
 /* ---- stanzas ------------------------------------------------------------ */

@@ -87,6 +87,7 @@ struct session {
 
 	struct event		*timer;		/* auth deadline / pings */
 	uint64_t		 last_read_ms;
+	uint64_t		 ping_sent_ms;	/* when ping_out was set */
 	uint64_t		 deadline_ms;	/* log in and bind before */
 	struct session		*acct_next;	/* router: same account */
 	struct session		*all_next, *all_prev; /* server list */

@@ -278,3 +278,38 @@ class RoutingErrorsTest(ServerTestCase):
         el = self.raw.next_message(lambda e: body_of(e) == 'back ' + body)
         self.assertEqual(el.get('from'), 'bob@localhost/b')
         self.assertEqual(el.get('type'), 'chat')
+
+
+class PrefixedRawClient(RawClient):
+    """Declares its own prefixes on the header: 's' for the streams
+    namespace and 'x' for an extension used in stanzas."""
+
+    def stream_header(self, to='localhost'):
+        self._new_parser()
+        self.send("<?xml version='1.0'?><s:stream xmlns='jabber:client' "
+                  "xmlns:s='http://etherx.jabber.org/streams' "
+                  "xmlns:x='urn:example:extra' to='%s' version='1.0'>" % to)
+
+
+class HibernationTest(ServerTestCase):
+    """A session quiet for longer than the server's hibernation delay
+    (5 s) has its parser freed; the next stanza must be read exactly as
+    before, with the namespace prefixes its stream header declared."""
+    USERS = {'alice': 'alice-pw', 'bob': 'bob-pw'}
+
+    def test_quiet_session_still_parses(self):
+        import time
+        bob = Client(self.server, 'bob@localhost/b', 'bob-pw').connect()
+        raw = PrefixedRawClient(self.server)
+        raw.login('alice', 'alice-pw', 'quiet')
+        time.sleep(6.5)
+        body = 'after a nap ' + uuid.uuid4().hex
+        raw.send("<message to='bob@localhost/b' type='chat'><body>%s</body>"
+                 "<x:extra x:attr='1'/></message>" % body)
+        m = bob.message(lambda m: m['body'] == body)
+        self.assertEqual(m['from'], 'alice@localhost/quiet')
+        self.assertIn("urn:example:extra", str(m))
+        # The stream still closes with its own prefix.
+        raw.send('</s:stream>')
+        raw.wait_closed(5)
+        self.assertServerAlive()

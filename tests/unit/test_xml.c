@@ -1110,6 +1110,96 @@ static void test_idle(void **state)
 	rec_free(&r);
 }
 
+
+/*
+ * Hibernation: an idle stream drops its parser and wakes transparently,
+ * with the header's namespaces (default, stream prefix, extra prefixes)
+ * still in scope, the same limits, and the same byte accounting.
+ */
+static void test_hibernate_round_trip(void **state)
+{
+	struct rec r, ref;
+	struct xml_limits lim = default_limits();
+	const char *hdr = "<s:stream xmlns='jabber:client' "
+	    "xmlns:s='http://etherx.jabber.org/streams' xmlns:x='urn:x' "
+	    "to='example.com' version='1.0'>";
+	const char *st1 = "<message to='a@b'><body>one</body></message>";
+	const char *st2 = "<message to='a@b'><x:thing x:k='v'/><body>two"
+	    "</body></message>";
+	size_t c;
+
+	rec_init(&r, &lim);
+	rec_init(&ref, &lim);
+	assert_int_equal(feed(&r, hdr, 0), XML_FEED_OK);
+	assert_int_equal(feed(&ref, hdr, 0), XML_FEED_OK);
+	assert_int_equal(feed(&r, st1, 0), XML_FEED_OK);
+	assert_int_equal(feed(&ref, st1, 0), XML_FEED_OK);
+	assert_int_equal(xml_stream_hibernate(r.xs), 1);
+	assert_int_equal(xml_stream_hibernate(r.xs), 1);	/* idempotent */
+	assert_int_equal(feed(&r, st2, 3), XML_FEED_OK);
+	assert_int_equal(feed(&ref, st2, 3), XML_FEED_OK);
+	assert_int_equal(r.opens, 1);		/* no second stream_open */
+	assert_int_equal(r.errors, 0);
+	assert_int_equal(r.stanzas, 2);
+	assert_string_equal(buf_str(&r.out), buf_str(&ref.out));
+	assert_non_null(strstr(buf_str(&r.out), "<thing xmlns='urn:x'"));
+	/* Again, with whitespace keepalives in between, then the close. */
+	assert_int_equal(feed(&r, " \n", 0), XML_FEED_OK);
+	assert_int_equal(xml_stream_hibernate(r.xs), 1);
+	/* The client closes with its own prefix, which the replay kept. */
+	assert_int_equal(feed_n(&r, "</s:stream>", 11, 0, &c), XML_FEED_OK);
+	assert_int_equal(r.closes, 1);
+	rec_free(&r);
+	rec_free(&ref);
+}
+
+static void test_hibernate_refused_when_busy(void **state)
+{
+	struct rec r;
+	struct xml_limits lim = default_limits();
+
+	rec_init(&r, &lim);
+	assert_int_equal(xml_stream_hibernate(r.xs), 0);	/* no header */
+	assert_int_equal(feed(&r, HDR, 0), XML_FEED_OK);
+	assert_int_equal(feed(&r, "<message><body>half", 0), XML_FEED_OK);
+	assert_int_equal(xml_stream_hibernate(r.xs), 0);	/* partial */
+	assert_int_equal(feed(&r, "</body></message>", 0), XML_FEED_OK);
+	assert_int_equal(xml_stream_hibernate(r.xs), 1);
+	assert_int_equal(r.stanzas, 1);
+	rec_free(&r);
+}
+
+static void test_hibernate_keeps_limits_and_suspend(void **state)
+{
+	struct rec r;
+	struct xml_limits lim = default_limits();
+	char big[12000];
+	size_t c;
+	const char *tail = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+	    "<more/>";
+
+	lim.stanza_max = 10000;
+	rec_init(&r, &lim);
+	assert_int_equal(feed(&r, HDR, 0), XML_FEED_OK);
+	assert_int_equal(xml_stream_hibernate(r.xs), 1);
+	/* consumed is still counted from this call's data. */
+	r.suspend_on = "starttls";
+	assert_int_equal(feed_n(&r, tail, strlen(tail), 0, &c),
+	    XML_FEED_SUSPENDED);
+	assert_int_equal(c, strlen(tail) - strlen("<more/>"));
+	xml_stream_reset(r.xs);
+	r.suspend_on = NULL;
+	assert_int_equal(feed(&r, HDR, 0), XML_FEED_OK);
+	assert_int_equal(xml_stream_hibernate(r.xs), 1);
+	/* The size limit still holds for a stanza that wakes the parser. */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "<message><body>", 15);
+	assert_int_equal(feed(&r, big, 0), XML_FEED_ERROR);
+	assert_int_equal(r.err, XML_ERR_POLICY);
+	rec_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1142,6 +1232,9 @@ int main(void)
 		cmocka_unit_test(test_many_stanzas),
 		cmocka_unit_test(test_text_one_node),
 		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_hibernate_round_trip),
+		cmocka_unit_test(test_hibernate_refused_when_busy),
+		cmocka_unit_test(test_hibernate_keeps_limits_and_suspend),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
