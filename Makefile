@@ -2,7 +2,7 @@
 # (when present); `make run` installs missing Debian packages, builds and
 # starts parleyd with the embedded defaults; `make test` runs every test;
 # `make asan` runs the suite under ASan+UBSan; `make fuzz` runs the libFuzzer
-# targets for FUZZ_SECONDS each.
+# targets for FUZZ_SECONDS each; `make bench` a short parley-bench run.
 
 BUILD	?= build
 BINDIR	?= bin
@@ -39,7 +39,7 @@ FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/tests/replay_%)
 STROPHE_CLIENT := $(BUILD)/tests/strophe_client
 
-.PHONY: all run deps test unit asan fuzz clean
+.PHONY: all run deps test unit asan fuzz bench clean
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -86,6 +86,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 fuzz: $(FUZZ_SRC)
 	sh fuzz/run.sh $(FUZZ_SECONDS)
+
+# A short load run (about 30 s) of every parley-bench scenario against a
+# parleyd started from bin/ on free loopback ports.
+bench: all
+	sh bench/smoke.sh
 
 # Installs the Debian packages that are missing (as root), never others.
 deps:
