@@ -149,6 +149,20 @@ for s in parley prosody ejabberd; do
 done
 
 install_packages
+
+# Prosody and ejabberd are started through su, whose PAM session resets
+# the open-files limit to 1024: too few for the idle scenario.  Give their
+# users this machine's hard limit (Parley raises its own soft limit).
+HARD_NOFILE=$(ulimit -Hn)
+if [ -d /etc/security/limits.d ]; then
+	cat >/etc/security/limits.d/parley-bench.conf <<LIM
+# written by parley's bench/setup-servers.sh
+prosody  soft nofile $HARD_NOFILE
+prosody  hard nofile $HARD_NOFILE
+ejabberd soft nofile $HARD_NOFILE
+ejabberd hard nofile $HARD_NOFILE
+LIM
+fi
 if want parley; then
 	for b in parleyd parleyctl; do
 		[ -x "$BINDIR/$b" ] || die "$BINDIR/$b is missing: run 'make' first"

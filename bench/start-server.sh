@@ -130,5 +130,10 @@ done
 
 comm=$(cat "/proc/$SRV/comm" 2>/dev/null || true)
 [ "$comm" = "$COMM" ] || abort "pid $SRV is '$comm', expected $COMM"
+# su (Prosody, ejabberd) takes the open-files limit from PAM; setup-servers.sh
+# raises it for their users.  Say so when a server still runs with less.
+soft=$(awk '/^Max open files/ {print $4}' "/proc/$SRV/limits" 2>/dev/null || true)
+[ "${soft:-0}" -ge "$(ulimit -Hn)" ] ||
+	echo "start-server: $NAME may open only $soft files" >&2
 echo "$SRV" >"$PIDFILE"
 echo "$SRV"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -19,6 +20,20 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: parleyd [-c config-file]\n");
 	exit(2);
+}
+
+/* Each connection is a descriptor; the soft limit is often 1024 while
+ * the hard one allows far more sessions. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the open-files limit to %llu",
+			    (unsigned long long)rl.rlim_max);
+	}
 }
 
 int main(int argc, char **argv)
@@ -48,6 +63,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level(cfg.log_level);
+	raise_nofile();
 	if (server_init(&srv, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "parleyd: %s\n", err);
 		server_free(&srv);
