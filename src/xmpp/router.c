@@ -146,7 +146,7 @@ void router_serialize(const struct xml_node *stanza, struct buf *out)
 }
 
 void router_route(struct router *r, struct session *from,
-    struct xml_stanza *st)
+    struct xml_stanza *st, struct jid *to_jid)
 {
 	const struct config *cfg = r->srv->cfg;
 	struct im_req req;
@@ -172,10 +172,12 @@ void router_route(struct router *r, struct session *from,
 		return;
 	}
 	req.has_to = 1;
-	if (jid_parse(to, &req.to) != 0) {	/* checked by the session */
+	if (to_jid == NULL) {	/* the session always passes it */
 		xml_stanza_free(st);
 		return;
 	}
+	req.to = *to_jid;	/* ownership moves into req */
+	memset(to_jid, 0, sizeof(*to_jid));
 	if (strcmp(req.to.domain, cfg->domain) != 0) {
 		/* No federation yet: say so rather than drop silently. */
 		session_send_error(from, req.stanza,

@@ -18,6 +18,7 @@
 
 #include "core/buf.h"
 #include "xml/xml.h"
+#include "xmpp/jid.h"
 
 struct server;
 struct session;
@@ -46,9 +47,10 @@ struct session *router_sessions(const struct router *r, const char *local);
 struct session *router_session(const struct router *r, const char *local,
 	    const char *resource);
 
-/* Entry point for a stanza from a bound session; takes ownership of st. */
+/* Entry point for a stanza from a bound session; takes ownership of st
+ * and of to (its parsed 'to', NULL when the stanza has none). */
 void	 router_route(struct router *r, struct session *from,
-	    struct xml_stanza *st);
+	    struct xml_stanza *st, struct jid *to);
 
 /* Appends the serialized stanza to out, for sending the same bytes to
  * many sessions with session_send_raw(). */

@@ -875,6 +875,7 @@ static void active_stanza(struct session *s, struct xml_stanza *st)
 		    "'from' must be your own JID");
 		return;
 	}
+	memset(&j, 0, sizeof(j));
 	if (to != NULL) {
 		if (jid_parse(to, &j) != 0) {
 			session_send_error(s, root, ERR_JID_MALFORMED,
@@ -889,7 +890,6 @@ static void active_stanza(struct session *s, struct xml_stanza *st)
 			xml_set_attr(st, root, "to", b.data);
 			buf_free(&b);
 		}
-		jid_free(&j);
 	}
 	if (strcmp(root->name, "iq") == 0) {
 		const char *id = xml_attr(root, "id");
@@ -900,15 +900,13 @@ static void active_stanza(struct session *s, struct xml_stanza *st)
 		    strcmp(type, "error") != 0)) {
 			session_send_error(s, root, ERR_BAD_REQUEST,
 			    "an iq needs type get, set, result or error");
-			xml_stanza_free(st);
-			return;
+			goto drop;
 		}
 		if (id == NULL || (getset && xml_count_elems(root) != 1)) {
 			session_send_error(s, root, ERR_BAD_REQUEST, id == NULL ?
 			    "an iq needs an id" :
 			    "an iq get or set needs exactly one child element");
-			xml_stanza_free(st);
-			return;
+			goto drop;
 		}
 	} else if (strcmp(root->name, "presence") == 0 && type != NULL) {
 		static const char *const ok[] = { "unavailable", "subscribe",
@@ -922,8 +920,7 @@ static void active_stanza(struct session *s, struct xml_stanza *st)
 		if (i == sizeof(ok) / sizeof(ok[0])) {
 			session_send_error(s, root, ERR_BAD_REQUEST,
 			    "unknown presence type");
-			xml_stanza_free(st);
-			return;
+			goto drop;
 		}
 	} else if (strcmp(root->name, "message") == 0 && type != NULL) {
 		/* RFC 6121 5.2.2: an unknown type is treated as normal. */
@@ -932,7 +929,12 @@ static void active_stanza(struct session *s, struct xml_stanza *st)
 		    strcmp(type, "normal") != 0 && strcmp(type, "error") != 0)
 			xml_set_attr(st, root, "type", "normal");
 	}
-	router_route(s->srv->router, s, st);
+	/* The router takes the parsed 'to' along, not to parse it again. */
+	router_route(s->srv->router, s, st, to != NULL ? &j : NULL);
+	return;
+drop:
+	jid_free(&j);
+	xml_stanza_free(st);
 }
 
 static void on_stanza(void *ud, struct xml_stanza *st)
