@@ -411,6 +411,20 @@ struct usage {
 };
 
 void	 usage_now(struct usage *u);
+
+/* One measured interval: CPU use and two worker counters (wstats fields,
+ * by offset) sampled together at its start and its end. */
+struct measured {
+	struct usage	 u0, u1;
+	uint64_t	 a0, a1;	/* first counter */
+	uint64_t	 b0, b1;	/* second counter */
+};
+
+/* Runs the unmeasured --warmup, then the measured --duration, setting the
+ * phases; exits through fail_run() naming 'what' if too many of them
+ * fail. */
+void	 run_measured(const char *what, size_t off_a, size_t off_b,
+	    struct measured *m);
 long	 server_rss_kib(void);		/* -1 when unknown */
 
 /* Report helpers: a human line goes to stdout, the same pairs collect

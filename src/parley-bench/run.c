@@ -344,3 +344,27 @@ void merged_hist(struct hist *out, int login)
 	for (int i = 0; i < opt.threads; i++)
 		hist_merge(out, login ? &workers[i].login : &workers[i].lat);
 }
+
+void run_measured(const char *what, size_t off_a, size_t off_b,
+    struct measured *m)
+{
+	if (opt.warmup > 0) {
+		set_phase(PH_WARM);
+		if (run_for(opt.warmup) < 0)
+			fail_run("%s failed during the warm-up; first error: "
+			    "%s", what, first_error());
+	}
+	/* Counters are read right beside the CPU samples so that per-unit
+	 * CPU figures cover exactly the same interval. */
+	usage_now(&m->u0);
+	m->a0 = sum_stat(off_a);
+	m->b0 = sum_stat(off_b);
+	atomic_store(&g_t_run, m->u0.t_ns);
+	set_phase(PH_RUN);
+	if (run_for(opt.duration) < 0)
+		fail_run("%s failed during the run; first error: %s", what,
+		    first_error());
+	usage_now(&m->u1);
+	m->a1 = sum_stat(off_a);
+	m->b1 = sum_stat(off_b);
+}

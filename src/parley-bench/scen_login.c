@@ -68,6 +68,7 @@ static const struct scen_ops login_ops = {
 
 int run_login(void)
 {
+	struct measured m;
 	struct usage u0, u1;
 	struct hist h;
 	uint64_t d0, d1, f0, f1, n;
@@ -81,23 +82,14 @@ int run_login(void)
 	for (int i = 0; i < opt.threads; i++)
 		workers[i].max_connecting = (int)workers[i].nconns;
 	workers_start();
-	if (opt.warmup > 0) {
-		set_phase(PH_WARM);
-		if (run_for(opt.warmup) < 0)
-			fail_run("logins failed during the warm-up; first "
-			    "error: %s", first_error());
-	}
-	usage_now(&u0);
-	d0 = SUM(done);
-	f0 = SUM(failed);
-	atomic_store(&g_t_run, u0.t_ns);
-	set_phase(PH_RUN);
-	if (run_for(opt.duration) < 0)
-		fail_run("%llu logins failed; first error: %s",
-		    (unsigned long long)SUM(failed), first_error());
-	usage_now(&u1);
-	d1 = SUM(done);
-	f1 = SUM(failed);
+	run_measured("logins", offsetof(struct wstats, done),
+	    offsetof(struct wstats, failed), &m);
+	u0 = m.u0;
+	u1 = m.u1;
+	d0 = m.a0;
+	d1 = m.a1;
+	f0 = m.b0;
+	f1 = m.b1;
 	set_phase(PH_DRAIN);
 	n = d1 - d0;
 	dt = (double)(u1.t_ns - u0.t_ns) / 1e9;

@@ -170,6 +170,7 @@ static int drained(void)
 int run_msg(void)
 {
 	struct connect_result cr;
+	struct measured m;
 	struct usage u0, u1;
 	struct hist lat;
 	uint64_t r0, r1, sent, recv, errors, lost, backlog, delivered;
@@ -201,21 +202,12 @@ int run_msg(void)
 	connect_all((uint64_t)opt.users, &cr);
 
 	atomic_store(&g_t_load, now_ns());
-	if (opt.warmup > 0) {
-		set_phase(PH_WARM);
-		if (run_for(opt.warmup) < 0)
-			fail_run("sessions failed during the warm-up; first "
-			    "error: %s", first_error());
-	}
-	usage_now(&u0);
-	r0 = SUM(recv);
-	atomic_store(&g_t_run, u0.t_ns);
-	set_phase(PH_RUN);
-	if (run_for(opt.duration) < 0)
-		fail_run("sessions failed during the run; first error: %s",
-		    first_error());
-	usage_now(&u1);
-	r1 = SUM(recv);
+	run_measured("sessions", offsetof(struct wstats, recv),
+	    offsetof(struct wstats, sent), &m);
+	u0 = m.u0;
+	u1 = m.u1;
+	r0 = m.a0;
+	r1 = m.a1;
 	set_phase(PH_DRAIN);
 	wait_until(drained, opt.drain);
 	sent = SUM(sent);

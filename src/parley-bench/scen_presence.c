@@ -432,6 +432,7 @@ static void wait_quiet(double max_s)
 int run_presence(void)
 {
 	struct connect_result cr;
+	struct measured m;
 	struct usage u0, u1;
 	struct hist lat;
 	uint64_t r0, r1, s0, s1, delivered, toggles;
@@ -454,23 +455,14 @@ int run_presence(void)
 		    "setup-roster first for this user range\n");
 
 	atomic_store(&g_t_load, now_ns());
-	if (opt.warmup > 0) {
-		set_phase(PH_WARM);
-		if (run_for(opt.warmup) < 0)
-			fail_run("sessions failed during the warm-up; first "
-			    "error: %s", first_error());
-	}
-	usage_now(&u0);
-	r0 = SUM(recv);
-	s0 = SUM(sent);
-	atomic_store(&g_t_run, u0.t_ns);
-	set_phase(PH_RUN);
-	if (run_for(opt.duration) < 0)
-		fail_run("sessions failed during the run; first error: %s",
-		    first_error());
-	usage_now(&u1);
-	r1 = SUM(recv);
-	s1 = SUM(sent);
+	run_measured("sessions", offsetof(struct wstats, recv),
+	    offsetof(struct wstats, sent), &m);
+	u0 = m.u0;
+	u1 = m.u1;
+	r0 = m.a0;
+	r1 = m.a1;
+	s0 = m.b0;
+	s1 = m.b1;
 	set_phase(PH_DRAIN);
 	delivered = r1 - r0;
 	toggles = s1 - s0;
