@@ -6,26 +6,9 @@
 enum store_rc store_blob_get(struct store *st, const char *user,
     const char *kind, const char *key, struct buf *out)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT xml FROM blobs WHERE "
-	    "user = ?1 AND kind = ?2 AND key = ?3");
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		buf_append(out, sqlite3_column_blob(s, 0),
-		    (size_t)sqlite3_column_bytes(s, 0));
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return STORE_OK;
-	if (rc == SQLITE_DONE)
-		return STORE_NOT_FOUND;
-	store_db_error(st, "read blob");
-	return STORE_ERR;
+	return store_query_blob(st, out, "read blob", "SELECT xml FROM blobs "
+	    "WHERE user = ?1 AND kind = ?2 AND key = ?3", user, kind, key,
+	    NULL);
 }
 
 enum store_rc store_blob_put(struct store *st, const char *user,

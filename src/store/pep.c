@@ -251,25 +251,9 @@ enum store_rc store_pep_item_purge(struct store *st, const char *user,
 enum store_rc store_pep_item_get(struct store *st, const char *user,
     const char *node, const char *item, struct buf *out)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT xml FROM pep_items WHERE "
-	    "user = ?1 AND node = ?2 AND item = ?3");
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERR;
-	bind_un(s, user, node);
-	sqlite3_bind_text(s, 3, item, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		buf_append(out, sqlite3_column_blob(s, 0),
-		    (size_t)sqlite3_column_bytes(s, 0));
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return STORE_OK;
-	if (rc == SQLITE_DONE)
-		return STORE_NOT_FOUND;
-	store_db_error(st, "read pep item");
-	return STORE_ERR;
+	return store_query_blob(st, out, "read pep item", "SELECT xml FROM "
+	    "pep_items WHERE user = ?1 AND node = ?2 AND item = ?3", user,
+	    node, item, NULL);
 }
 
 enum store_rc store_pep_item_list(struct store *st, const char *user,

@@ -615,22 +615,30 @@ enum store_rc store_step_done(struct store *st, sqlite3_stmt *s,
 	return STORE_OK;
 }
 
+/* Binds the NULL-terminated text parameters and steps once. */
+static int query_row(sqlite3_stmt *s, va_list ap)
+{
+	const char *arg;
+	int i = 1;
+
+	while ((arg = va_arg(ap, const char *)) != NULL)
+		sqlite3_bind_text(s, i++, arg, -1, SQLITE_STATIC);
+	return sqlite3_step(s);
+}
+
 enum store_rc store_query_int(struct store *st, int64_t *out,
     const char *what, const char *sql, ...)
 {
 	sqlite3_stmt *s = store_stmt(st, sql);
-	const char *arg;
 	va_list ap;
-	int i = 1, rc;
+	int rc;
 
 	*out = 0;
 	if (s == NULL)
 		return STORE_ERR;
 	va_start(ap, sql);
-	while ((arg = va_arg(ap, const char *)) != NULL)
-		sqlite3_bind_text(s, i++, arg, -1, SQLITE_STATIC);
+	rc = query_row(s, ap);
 	va_end(ap);
-	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
@@ -639,4 +647,28 @@ enum store_rc store_query_int(struct store *st, int64_t *out,
 		return STORE_ERR;
 	}
 	return STORE_OK;
+}
+
+enum store_rc store_query_blob(struct store *st, struct buf *out,
+    const char *what, const char *sql, ...)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+	va_list ap;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERR;
+	va_start(ap, sql);
+	rc = query_row(s, ap);
+	va_end(ap);
+	if (rc == SQLITE_ROW)
+		buf_append(out, sqlite3_column_blob(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0));
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc == SQLITE_DONE)
+		return STORE_NOT_FOUND;
+	set_db_err(st, what);
+	return STORE_ERR;
 }

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "core/buf.h"
 #include "store/store.h"
 
 /* The prepared statement for sql (a string literal: its text is the cache
@@ -28,6 +29,10 @@ enum store_rc	 store_step_done(struct store *st, sqlite3_stmt *s,
  * and reads the first column of the first row into *out (0 when no row).
  * what names the operation in the error message. */
 enum store_rc	 store_query_int(struct store *st, int64_t *out,
+		    const char *what, const char *sql, ...);
+/* The same for one blob or text column: appends it to out; returns
+ * STORE_NOT_FOUND when there is no row. */
+enum store_rc	 store_query_blob(struct store *st, struct buf *out,
 		    const char *what, const char *sql, ...);
 /* BEGIN IMMEDIATE / COMMIT (rolls back if the commit fails) / ROLLBACK. */
 enum store_rc	 store_begin(struct store *st);
