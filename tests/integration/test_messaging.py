@@ -33,6 +33,8 @@ class TwoUsersTest(ServerTestCase):
             m = a.message(lambda m: m['body'] == body)
             self.assertEqual(m['from'], 'bob@localhost/work')
             self.assertEqual(m['to'], 'alice@localhost/home')
+        # Bodies never reach the server's log (DESIGN: no message bodies).
+        self.assertNotIn(body, self.server.log())
 
     def test_message_to_bare_jid(self):
         body = 'to your bare jid ' + uuid.uuid4().hex
