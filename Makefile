@@ -9,7 +9,7 @@ BINDIR	?= bin
 CC	?= cc
 SAN	?=
 
-PKGS	:= libevent libevent_openssl expat sqlite3 openssl inih
+PKGS	:= libevent expat sqlite3 openssl inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -174,9 +174,16 @@ SSL_CTX *tls_ctx_new(const char *cert, const char *key, int min_version,
 	}
 	SSL_CTX_set_min_proto_version(ctx,
 	    min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+	/* An XMPP stream ends with </stream:stream>, so a TCP close without
+	 * close_notify truncates nothing the stream layer would miss: treat
+	 * it as an ordinary end, not as a TLS error. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
-	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* Idle connections give their record buffers back. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* Read whole bursts per recv(2), not a header and a body per record. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
 		snprintf(err, errlen, "[tls] ciphers: no usable cipher in '%s'",
 		    ciphers);
