@@ -78,10 +78,15 @@ void im_carbons_sent(struct im_req *req)
 {
 	struct session *s;
 
-	if (!eligible(req->stanza))
-		return;
+	/* Most accounts have no other session asking for copies: find one
+	 * before looking at the message at all. */
 	for (s = router_sessions(req->srv->router, req->from->user); s;
 	    s = s->acct_next)
+		if (s != req->from && s->carbons)
+			break;
+	if (s == NULL || !eligible(req->stanza))
+		return;
+	for (; s; s = s->acct_next)
 		if (s != req->from && s->carbons)
 			send_copy(s, "sent", req->stanza);
 }
@@ -91,10 +96,15 @@ void im_carbons_received(struct im_req *req, struct session **delivered,
 {
 	struct session *s;
 
-	if (n == 0 || !eligible(req->stanza))
+	if (n == 0)
 		return;
 	for (s = router_sessions(req->srv->router, req->to.local); s;
 	    s = s->acct_next)
+		if (s->carbons && !in(s, delivered, n))
+			break;
+	if (s == NULL || !eligible(req->stanza))
+		return;
+	for (; s; s = s->acct_next)
 		if (s->carbons && !in(s, delivered, n))
 			send_copy(s, "received", req->stanza);
 }

@@ -323,6 +323,13 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 		if (n <= 0)
 			return;
 		c->ops->on_read(c->ud, rbuf, (size_t)n);
+		/* epoll is level-triggered: when the last read did not fill
+		 * the buffer the socket is most likely drained, and asking
+		 * again would only cost a recv(2) that says EAGAIN.  Bytes
+		 * OpenSSL holds already are the exception. */
+		if (c->ssl != NULL ? !SSL_has_pending(c->ssl) :
+		    (size_t)n < sizeof(rbuf))
+			return;
 		if ((size_t)n >= budget) {
 			/* Fairness: continue on a later turn.  Bytes that
 			 * OpenSSL already holds would not wake epoll. */

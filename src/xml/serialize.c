@@ -11,34 +11,33 @@
  * attribute values (a parser would turn them into spaces).  That way what
  * a peer sent survives a serialize-and-parse round trip byte for byte.
  */
+/* What each byte becomes: NULL to copy it as it is. */
+static const char *const esc_text[256] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+	['\''] = "&apos;", ['\r'] = "&#xD;",
+};
+static const char *const esc_attr[256] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+	['\''] = "&apos;", ['\r'] = "&#xD;", ['\n'] = "&#xA;", ['\t'] = "&#x9;",
+};
+
+/* One pass: runs of ordinary bytes are copied whole. */
 static void put_escaped(struct buf *out, const char *s, size_t n, int attr)
 {
+	const char *const *esc = attr ? esc_attr : esc_text;
 	size_t i, start = 0;
-	const char *rep;
 
+	buf_reserve(out, n);
 	for (i = 0; i < n; i++) {
-		switch (s[i]) {
-		case '\r':
-			rep = "&#xD;";
-			break;
-		case '\n':
-			if (!attr)
-				continue;
-			rep = "&#xA;";
-			break;
-		case '\t':
-			if (!attr)
-				continue;
-			rep = "&#x9;";
-			break;
-		default:
+		const char *rep = esc[(unsigned char)s[i]];
+
+		if (rep == NULL)
 			continue;
-		}
-		buf_put_xml_escaped(out, s + start, i - start);
+		buf_append(out, s + start, i - start);
 		buf_puts(out, rep);
 		start = i + 1;
 	}
-	buf_put_xml_escaped(out, s + start, n - start);
+	buf_append(out, s + start, n - start);
 }
 
 static void put_attr_value(struct buf *out, const char *v)

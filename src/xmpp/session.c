@@ -187,11 +187,15 @@ void session_send_presence(struct session *s, const char *from,
 
 void session_send(struct session *s, const struct xml_node *stanza)
 {
-	struct buf b = BUF_INIT;
+	/* One loop thread, and conn_write copies: a scratch buffer saves a
+	 * malloc and free per stanza.  A large stanza's memory is not kept. */
+	static struct buf b = BUF_INIT;
 
+	buf_reset(&b);
 	router_serialize(stanza, &b);
 	session_send_raw(s, b.data, b.len);
-	buf_free(&b);
+	if (b.cap > 64 * 1024)
+		buf_free(&b);
 }
 
 static void stream_header(struct session *s, struct buf *b)
