@@ -3,7 +3,7 @@
 # for messages) under the same parley-bench scenarios, in one run.
 #
 #   bash bench/compare.sh [--runs 3] [--duration 10] [--users 1000]
-#       [--contacts 20] [--servers "parley prosody ejabberd"] [--no-relay] [OUT]
+#       [--contacts 4] [--servers "parley prosody ejabberd"] [--no-relay] [OUT]
 #
 # Per server and run: idle (RSS per session), msg closed loop (the
 # server's maximum rate and CPU per message), the highest open-loop rate
@@ -20,7 +20,7 @@
 # bounded by --duration; only PIDs started here are stopped.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=3 DUR=10 USERS=1000 CONTACTS=20 OUT=bench-results.txt
+RUNS=3 DUR=10 USERS=1000 CONTACTS=4 OUT=bench-results.txt
 SERVERS="parley prosody ejabberd" RELAY=1
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -87,8 +87,11 @@ for name in $SERVERS; do
 		    --rate "$(( max > 2000 ? max / 2 : 1000 ))" msg
 		run "$name" "$port" "$pid" --duration "$DUR" --concurrency 20 login
 		if [ "$CONTACTS" -gt 0 ]; then
-			[ "$r" = 1 ] && "${GEN[@]}" --port "$port" \
-			    --contacts "$CONTACTS" setup-roster >/dev/null
+			if [ "$r" = 1 ] && ! "${GEN[@]}" --port "$port" \
+			    --contacts "$CONTACTS" --duration 600 \
+			    setup-roster >/dev/null; then
+				echo "compare: $name: rosters incomplete" >&2
+			fi
 			run "$name" "$port" "$pid" --duration "$DUR" \
 			    --contacts "$CONTACTS" --rate 200 presence
 		fi
