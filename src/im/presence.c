@@ -94,26 +94,23 @@ static int is_directed(const struct session *s, const char *jid)
  */
 static void to_directed(struct session *s, const char *data, size_t len);
 
-static void fan_out(struct session *s, const char *data, size_t len,
-    int self, int directed)
+static void fan_out(struct session *s, const struct contacts *c,
+    const char *data, size_t len, int self, int directed)
 {
 	struct server *srv = s->srv;
-	struct contacts c;
 	struct session *o;
 
 	for (o = router_sessions(srv->router, s->user); o; o = o->acct_next)
 		if (o->available && (self || o != s))
 			session_send_presence(o, s->full, data, len);
-	contacts_load(srv, s->user, &c);
-	for (size_t i = 0; i < c.n; i++) {
-		if (!(c.v[i].sub & SUB_FROM))
+	for (size_t i = 0; i < c->n; i++) {
+		if (!(c->v[i].sub & SUB_FROM))
 			continue;
-		for (o = router_sessions(srv->router, c.v[i].local); o;
+		for (o = router_sessions(srv->router, c->v[i].local); o;
 		    o = o->acct_next)
 			if (o->available)
 				session_send_presence(o, s->full, data, len);
 	}
-	contacts_free(&c);
 	if (directed)
 		to_directed(s, data, len);
 }
@@ -152,30 +149,42 @@ static void directed_clear(struct session *s)
 	s->ndirected = 0;
 }
 
+static int any_available(struct server *srv, const char *local)
+{
+	for (struct session *o = router_sessions(srv->router, local); o;
+	    o = o->acct_next)
+		if (o->available)
+			return 1;
+	return 0;
+}
+
 /* The last presence of every available resource of 'local' goes to s
  * (RFC 6121 4.3.2: how a probe is answered). */
 static void show_presence_of(struct session *s, const char *local)
 {
 	for (struct session *o = router_sessions(s->srv->router, local); o;
 	    o = o->acct_next)
-		if (o != s && o->available && o->presence != NULL) {
-			struct buf b = BUF_INIT;
-
-			router_serialize(xml_root(o->presence), &b);
-			session_send_presence(s, o->full, b.data, b.len);
-			buf_free(&b);
-		}
+		if (o != s && o->available && o->presence_xml != NULL)
+			session_send_presence(s, o->full, o->presence_xml,
+			    o->presence_len);
 }
 
 static void went_unavailable(struct session *s, const char *data,
     size_t len)
 {
+	struct contacts c;
+
 	s->available = 0;
 	if (s->presence != NULL) {
 		xml_stanza_free(s->presence);
 		s->presence = NULL;
 	}
-	fan_out(s, data, len, 0, 1);
+	free(s->presence_xml);
+	s->presence_xml = NULL;
+	s->presence_len = 0;
+	contacts_load(s->srv, s->user, &c);
+	fan_out(s, &c, data, len, 0, 1);
+	contacts_free(&c);
 	directed_clear(s);
 }
 
@@ -205,6 +214,7 @@ static void broadcast(struct im_req *req)
 	struct session *s = req->from;
 	struct server *srv = req->srv;
 	struct buf b = BUF_INIT;
+	struct contacts c;
 	int prio, initial;
 
 	if (req->type != NULL && strcmp(req->type, "unavailable") == 0) {
@@ -229,21 +239,28 @@ static void broadcast(struct im_req *req)
 		xml_stanza_free(s->presence);
 	s->presence = xml_stanza_copy(req->st);
 	router_serialize(req->stanza, &b);
-	fan_out(s, b.data, b.len, 1, 0);
-	buf_free(&b);
+	/* Probe answers reuse these bytes: a presence is serialized once,
+	 * whoever sees it and whenever. */
+	free(s->presence_xml);
+	s->presence_len = b.len;
+	s->presence_xml = buf_steal(&b);
+	/* One roster read serves the broadcast and the probes. */
+	contacts_load(srv, s->user, &c);
+	fan_out(s, &c, s->presence_xml, s->presence_len, 1, 0);
 	if (!initial) {
+		contacts_free(&c);
 		im_pep_available(s, 0);	/* its caps may have changed */
 		return;
 	}
 	{
-		struct contacts c;
-
 		/* Probes: what the user may see of each contact. */
 		show_presence_of(s, s->user);
-		contacts_load(srv, s->user, &c);
+		/* A contact with no available resource has nothing to
+		 * show: skip it before asking the store (a query each). */
 		for (size_t i = 0; i < c.n; i++)
-			if ((c.v[i].sub & SUB_TO) && im_may_see_presence(srv,
-			    c.v[i].local, s->bare))
+			if ((c.v[i].sub & SUB_TO) &&
+			    any_available(srv, c.v[i].local) &&
+			    im_may_see_presence(srv, c.v[i].local, s->bare))
 				show_presence_of(s, c.v[i].local);
 		contacts_free(&c);
 	}

@@ -220,8 +220,8 @@ static void presence_to(struct server *srv, const char *local,
 			buf_puts(&b, "<presence from='");
 			buf_put_xml_escaped(&b, s->full, strlen(s->full));
 			buf_puts(&b, "' type='unavailable'/>");
-		} else if (s->presence != NULL) {
-			router_serialize(xml_root(s->presence), &b);
+		} else if (s->presence_xml != NULL) {
+			buf_append(&b, s->presence_xml, s->presence_len);
 		}
 		if (b.len > 0)
 			send_to_available(srv, to_local, s->full, b.data, b.len,

@@ -330,6 +330,7 @@ static void on_close(void *ud, const char *why)
 	jid_free(&s->jid);
 	if (s->presence != NULL)
 		xml_stanza_free(s->presence);
+	free(s->presence_xml);
 	for (size_t i = 0; i < s->ndirected; i++)
 		free(s->directed[i]);
 	free(s->directed);

@@ -77,6 +77,8 @@ struct session {
 	char			*bare;		/* "local@domain" */
 	int			 priority;
 	struct xml_stanza	*presence;	/* last available presence */
+	char			*presence_xml;	/* the same, serialized once */
+	size_t			 presence_len;
 	char			**directed;	/* JIDs given directed presence */
 	size_t			 ndirected;
 	struct csi_held		*held;		/* presence held while inactive */
