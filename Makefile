@@ -39,7 +39,7 @@ FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/tests/replay_%)
 STROPHE_CLIENT := $(BUILD)/tests/strophe_client
 
-.PHONY: all run deps test unit asan fuzz bench clean
+.PHONY: all run deps test unit asan fuzz bench bench-compare bench-idle clean
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -91,6 +91,17 @@ fuzz: $(FUZZ_SRC)
 # parleyd started from bin/ on free loopback ports.
 bench: all
 	sh bench/smoke.sh
+
+# The full comparison with Prosody and ejabberd (as root: installs them
+# from Debian, about 15 minutes) and the 19,000-session idle run; see
+# docs/BENCHMARKS.md.
+bench-compare: all
+	bash bench/setup-servers.sh --users 1000
+	bash bench/compare.sh --runs 3 --duration 6 bench-results.txt
+
+bench-idle: all
+	bash bench/setup-servers.sh --users 1000
+	bash bench/idle-max.sh 19000
 
 # Installs the Debian packages that are missing (as root), never others.
 deps:
