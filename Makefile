@@ -9,7 +9,7 @@ BINDIR	?= bin
 CC	?= cc
 SAN	?=
 
-PKGS	:= libevent expat sqlite3 openssl inih
+PKGS	:= libevent libevent_openssl libmicrohttpd expat sqlite3 openssl inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -26,7 +26,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) $(CFLAGS) \
 LIBS	:= $(PKG_LIBS) -lm
 
 LIB_SRC	:= $(sort $(wildcard src/core/*.c src/net/*.c src/xml/*.c \
-	   src/xmpp/*.c src/im/*.c src/store/*.c))
+	   src/xmpp/*.c src/im/*.c src/store/*.c src/http/*.c src/scan/*.c))
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB	:= $(BUILD)/libparley.a
 
@@ -39,7 +39,8 @@ FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 REPLAY_BINS := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/tests/replay_%)
 STROPHE_CLIENT := $(BUILD)/tests/strophe_client
 
-.PHONY: all run deps test unit asan fuzz bench bench-compare bench-idle clean
+.PHONY: all run deps test unit asan fuzz bench bench-compare bench-idle \
+	soak-guess clean
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -102,6 +103,13 @@ bench-compare: all
 bench-idle: all
 	bash bench/setup-servers.sh --users 1000
 	bash bench/idle-max.sh 19000
+
+# Password guessing on loopback (not part of `make test`): 10,000 wrong
+# attempts against one account, then against many, while legitimate users
+# log in; reports guesses answered and legitimate login times (p50/p99).
+# At most SOAK_TIME_LIMIT seconds per phase (default 180).
+soak-guess: all
+	PARLEY_BINDIR=$(BINDIR) /usr/bin/python3 tests/soak/guess.py
 
 # Installs the Debian packages that are missing (as root), never others.
 deps:

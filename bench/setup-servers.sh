@@ -253,6 +253,10 @@ backoff_base_ms = 0
 [limits]
 max_stanza_size = 262144
 rate_limits = off
+
+[http]
+; no HTTPS port: the benchmark measures XMPP alone
+listen =
 EOF
 	say "parley: creating $USERS accounts with parleyctl"
 	local t0 i

@@ -67,6 +67,14 @@ max_sessions_per_account = 1000
 [auth]
 backoff_base_ms = 0
 plain = on
+
+[limits]
+; load runs would meet the per-account rate limits at once
+rate_limits = off
+
+[http]
+; no HTTPS port: the benchmark measures XMPP alone
+listen =
 EOF
 
 echo "smoke: creating $USERS users"

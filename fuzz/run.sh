@@ -9,9 +9,10 @@ secs=${1:-60}
 CC=${FUZZ_CC:-clang}
 out=build-fuzz
 mkdir -p "$out"
-PKGS="libevent libevent_openssl expat sqlite3 openssl inih"
+PKGS="libevent libevent_openssl libmicrohttpd expat sqlite3 openssl inih"
 flags="-std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(pkg-config --cflags $PKGS)"
-libsrc=$(ls src/core/*.c src/xml/*.c src/xmpp/*.c src/net/*.c src/im/*.c src/store/*.c 2>/dev/null)
+libsrc=$(ls src/core/*.c src/xml/*.c src/xmpp/*.c src/net/*.c src/im/*.c src/store/*.c \
+    src/http/*.c src/scan/*.c 2>/dev/null)
 status=0
 for f in fuzz/fuzz_*.c; do
 	name=$(basename "$f" .c)

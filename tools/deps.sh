@@ -2,9 +2,12 @@
 # Installs the Debian packages Parley needs to build, run and test, when any
 # is missing.  Needs root (apt-get) only when something is missing.
 set -e
+# libmicrohttpd-dev: the HTTPS upload port (src/http/http.h says why not
+# evhttp); clamav-daemon: clamd scans uploads (the tests start their own);
+# python3-aiohttp: slixmpp's XEP-0363 plugin uploads with it.
 PKGS="build-essential pkg-config libssl-dev libexpat1-dev libevent-dev
 libsqlite3-dev libinih-dev libcmocka-dev libstrophe-dev python3-slixmpp
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev libmicrohttpd-dev clamav-daemon python3-aiohttp"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -29,6 +29,9 @@ enum ktype {
 	K_SIZE,
 	K_BOOL,
 	K_TLSVER,
+	K_ENUM,		/* one of names[], stored as its index (int) */
+	K_DOMAINS,	/* comma-separated domain names */
+	K_TYPES,	/* comma-separated media types (struct type_list) */
 };
 
 struct key {
@@ -37,7 +40,29 @@ struct key {
 	enum ktype	 type;
 	size_t		 off;
 	unsigned long long min, max;
+	const char *const *names;	/* K_ENUM: NULL-terminated */
 };
+
+const char *const first_contact_names[4] = {
+	"auto", "contacts", "domain", "anyone",
+};
+static const char *const first_contact_list[] = {
+	"auto", "contacts", "domain", "anyone", NULL,
+};
+static const char *const p2p_list[] = {
+	"refuse", "allow", NULL,
+};
+static const char *const register_mode_list[] = {
+	"closed", "invite", "open", NULL,
+};
+
+int first_contact_parse(const char *s)
+{
+	for (int i = 0; first_contact_list[i] != NULL; i++)
+		if (strcmp(s, first_contact_list[i]) == 0)
+			return i;
+	return -1;
+}
 
 #define OFF(f)	offsetof(struct config, f)
 
@@ -62,6 +87,8 @@ static const struct key keys[] = {
 	    1, PARLEY_CONNECT_RATE_CEILING },
 	{ "c2s", "max_output_queue", K_SIZE, OFF(max_output_queue),
 	    65536, PARLEY_OUTQ_MAX_CEILING },
+	{ "c2s", "max_unauth_bytes", K_SIZE, OFF(max_unauth_bytes),
+	    PARLEY_UNAUTH_BYTES_FLOOR, PARLEY_UNAUTH_BYTES_CEILING },
 
 	{ "tls", "cert", K_STR, OFF(cert), 0, 0 },
 	{ "tls", "key", K_STR, OFF(key), 0, 0 },
@@ -98,7 +125,83 @@ static const struct key keys[] = {
 	    1, PARLEY_PEP_ITEMS_CEILING },
 	{ "limits", "max_csi_held", K_UINT, OFF(max_csi_held),
 	    1, PARLEY_CSI_HELD_CEILING },
+	{ "limits", "max_blocklist_items", K_UINT, OFF(max_blocklist_items),
+	    1, PARLEY_BLOCKLIST_MAX_CEILING },
 	{ "limits", "rate_limits", K_BOOL, OFF(rate_limits), 0, 0 },
+	{ "limits", "message_rate", K_UINT, OFF(message_rate),
+	    1, PARLEY_STANZA_RATE_CEILING },
+	{ "limits", "message_burst", K_UINT, OFF(message_burst),
+	    1, PARLEY_STANZA_BURST_CEILING },
+	{ "limits", "presence_rate", K_UINT, OFF(presence_rate),
+	    1, PARLEY_STANZA_RATE_CEILING },
+	{ "limits", "presence_burst", K_UINT, OFF(presence_burst),
+	    1, PARLEY_STANZA_BURST_CEILING },
+	{ "limits", "iq_rate", K_UINT, OFF(iq_rate),
+	    1, PARLEY_STANZA_RATE_CEILING },
+	{ "limits", "iq_burst", K_UINT, OFF(iq_burst),
+	    1, PARLEY_STANZA_BURST_CEILING },
+	{ "limits", "byte_rate", K_UINT, OFF(byte_rate),
+	    1, PARLEY_BYTE_RATE_CEILING },
+	{ "limits", "byte_burst", K_UINT, OFF(byte_burst),
+	    1, PARLEY_BYTE_BURST_CEILING },
+	{ "limits", "new_recipients_per_hour", K_UINT,
+	    OFF(new_recipients_per_hour), 1, PARLEY_NEW_RCPT_HOUR_CEILING },
+
+	{ "policy", "first_contact", K_ENUM, OFF(first_contact), 0, 0,
+	    first_contact_list },
+	{ "policy", "first_contact_domains", K_DOMAINS,
+	    OFF(first_contact_domains), 0, 0 },
+	{ "policy", "max_held_messages", K_UINT, OFF(max_held_messages),
+	    1, PARLEY_HELD_MSGS_CEILING },
+	{ "policy", "max_held_bytes", K_SIZE, OFF(max_held_bytes),
+	    PARLEY_HELD_BYTES_FLOOR, PARLEY_HELD_BYTES_CEILING },
+	{ "policy", "max_first_contacts_per_hour", K_UINT,
+	    OFF(max_first_contacts_per_hour),
+	    1, PARLEY_FIRST_CONTACTS_HOUR_CEILING },
+
+	{ "register", "mode", K_ENUM, OFF(register_mode), 0, 0,
+	    register_mode_list },
+	{ "register", "accounts_per_address_hour", K_UINT,
+	    OFF(reg_accounts_per_hour), 1, PARLEY_REG_HOUR_CEILING },
+	{ "register", "refused_per_address_hour", K_UINT,
+	    OFF(reg_refused_per_hour), 1, PARLEY_REG_HOUR_CEILING },
+	{ "register", "min_password_length", K_UINT, OFF(min_password_length),
+	    1, PARLEY_PASSWORD_MAX },
+
+	{ "http", "listen", K_LISTEN, OFF(http_listen), 0, 0 },
+	{ "http", "url", K_STR, OFF(http_url), 0, 0 },
+	{ "http", "timeout", K_UINT, OFF(http_timeout),
+	    1, PARLEY_HTTP_TIMEOUT_CEILING },
+	{ "http", "max_connections", K_UINT, OFF(http_max_connections),
+	    1, PARLEY_HTTP_CONNS_CEILING },
+	{ "http", "max_connections_per_address", K_UINT,
+	    OFF(http_max_per_address), 1, PARLEY_HTTP_CONNS_CEILING },
+	{ "http", "max_header_size", K_SIZE, OFF(http_max_header_size),
+	    1024, PARLEY_HTTP_HEADER_MAX_CEILING },
+
+	{ "upload", "dir", K_STR, OFF(upload_dir), 0, 0 },
+	{ "upload", "max_file_size", K_SIZE, OFF(upload_max_file_size),
+	    PARLEY_UPLOAD_FILE_MAX_FLOOR, PARLEY_UPLOAD_FILE_MAX_CEILING },
+	{ "upload", "quota", K_SIZE, OFF(upload_quota),
+	    PARLEY_UPLOAD_FILE_MAX_FLOOR, PARLEY_UPLOAD_QUOTA_CEILING },
+	{ "upload", "per_hour", K_UINT, OFF(uploads_per_hour),
+	    1, PARLEY_UPLOADS_HOUR_CEILING },
+	{ "upload", "allowed_types", K_TYPES, OFF(upload_allowed_types), 0, 0 },
+	{ "upload", "refused_types", K_TYPES, OFF(upload_refused_types), 0, 0 },
+	{ "upload", "expire_days", K_UINT, OFF(upload_expire_days),
+	    1, PARLEY_UPLOAD_EXPIRE_DAYS_CEILING },
+	{ "upload", "expire_seconds", K_UINT, OFF(upload_expire_seconds),
+	    0, 86400 },
+	{ "upload", "slot_lifetime", K_UINT, OFF(upload_slot_lifetime),
+	    1, PARLEY_UPLOAD_SLOT_S_CEILING },
+
+	{ "scan", "enabled", K_BOOL, OFF(scan_enabled), 0, 0 },
+	{ "scan", "clamd_socket", K_STR_NONEMPTY, OFF(clamd_socket), 0, 0 },
+	{ "scan", "fail_open", K_BOOL, OFF(scan_fail_open), 0, 0 },
+	{ "scan", "timeout", K_UINT, OFF(scan_timeout),
+	    1, PARLEY_SCAN_TIMEOUT_CEILING },
+
+	{ "policy", "p2p_transfers", K_ENUM, OFF(p2p_allow), 0, 0, p2p_list },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -136,7 +239,8 @@ static void ctx_error(struct parse_ctx *x, const char *fmt, ...)
 }
 
 static const char *const section_names[] = {
-	"server", "c2s", "tls", "auth", "limits",
+	"server", "c2s", "tls", "auth", "limits", "policy", "register",
+	"http", "upload", "scan",
 };
 
 static int section_known(const char *s, size_t n)
@@ -318,12 +422,193 @@ fail:
 	return -1;
 }
 
+/* "a, b or c" for an error message. */
+static const char *enum_list(const char *const *names, char *out,
+    size_t cap)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (int i = 0; names[i] != NULL; i++) {
+		const char *sep = i == 0 ? "" : names[i + 1] ? ", " : " or ";
+		size_t n = strlen(sep) + strlen(names[i]);
+
+		if (off + n + 1 > cap)
+			break;
+		off += (size_t)snprintf(out + off, cap - off, "%s%s", sep,
+		    names[i]);
+	}
+	return out;
+}
+
+static void domains_clear(struct domain_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i]);
+		l->v[i] = NULL;
+	}
+	l->n = 0;
+}
+
+/* "a.example, b.example": each a valid domainpart, stored normalised.
+ * An empty value is an empty list. */
+static int parse_domains(struct parse_ctx *x, const struct key *k,
+    const char *value, struct domain_list *out)
+{
+	struct domain_list nl;
+	const char *p = value;
+
+	memset(&nl, 0, sizeof(nl));
+	while (*p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *s = p, *e = p + len;
+		char *item;
+		struct jid j;
+
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (s == e) {
+			ctx_error(x, "[%s] %s: empty domain in the list",
+			    k->section, k->name);
+			goto fail;
+		}
+		if (nl.n == CONFIG_MAX_DOMAINS) {
+			ctx_error(x, "[%s] %s: at most %d domains",
+			    k->section, k->name, CONFIG_MAX_DOMAINS);
+			goto fail;
+		}
+		item = xstrndup(s, (size_t)(e - s));
+		if (jid_make(NULL, item, NULL, &j) != 0) {
+			ctx_error(x, "[%s] %s: %s: not a valid domain name",
+			    k->section, k->name, item);
+			free(item);
+			goto fail;
+		}
+		free(item);
+		nl.v[nl.n++] = xstrdup(j.domain);
+		jid_free(&j);
+		if (end == NULL)
+			break;
+		p = end + 1;
+		if (*p == '\0') {
+			ctx_error(x, "[%s] %s: empty domain in the list",
+			    k->section, k->name);
+			goto fail;
+		}
+	}
+	domains_clear(out);
+	*out = nl;
+	return 0;
+fail:
+	domains_clear(&nl);
+	return -1;
+}
+
+static void types_clear(struct type_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i]);
+		l->v[i] = NULL;
+	}
+	l->n = 0;
+}
+
+/* RFC 6838 4.2 restricted-name characters. */
+static int mime_name_char(char c)
+{
+	return isalnum((unsigned char)c) || strchr("!#$&-^_.+", c) != NULL;
+}
+
+/*
+ * One media type, "type/subtype" without parameters, or "type/" and a
+ * star when wild is set; 0 if valid.  Checked here so that the upload
+ * code only ever compares well-formed, lower-case names.
+ */
+int config_media_type_ok(const char *s, size_t len, int wild)
+{
+	size_t i = 0, start;
+
+	if (len == 0 || len > PARLEY_UPLOAD_TYPE_MAX)
+		return -1;
+	while (i < len && mime_name_char(s[i]))
+		i++;
+	if (i == 0 || i >= len || s[i] != '/')
+		return -1;
+	start = ++i;
+	if (wild && i + 1 == len && s[i] == '*')
+		return 0;
+	while (i < len && mime_name_char(s[i]))
+		i++;
+	return i == len && i > start ? 0 : -1;
+}
+
+/* "image/png, audio/mpeg": each a media type, stored lower-case; a
+ * whole type ("image/" and a star) is allowed in the list.  An empty
+ * value is an empty list. */
+static int parse_types(struct parse_ctx *x, const struct key *k,
+    const char *value, struct type_list *out)
+{
+	struct type_list nl;
+	const char *p = value;
+
+	memset(&nl, 0, sizeof(nl));
+	while (*p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *s = p, *e = p + len;
+		char *item;
+
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (s == e) {
+			ctx_error(x, "[%s] %s: empty type in the list",
+			    k->section, k->name);
+			goto fail;
+		}
+		if (nl.n == CONFIG_MAX_TYPES) {
+			ctx_error(x, "[%s] %s: at most %d types",
+			    k->section, k->name, CONFIG_MAX_TYPES);
+			goto fail;
+		}
+		if (config_media_type_ok(s, (size_t)(e - s), 1) != 0) {
+			ctx_error(x, "[%s] %s: %.*s: not a media type like "
+			    "image/png or image/*", k->section, k->name,
+			    (int)(e - s > 64 ? 64 : e - s), s);
+			goto fail;
+		}
+		item = xstrndup(s, (size_t)(e - s));
+		for (char *c = item; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		nl.v[nl.n++] = item;
+		if (end == NULL)
+			break;
+		p = end + 1;
+		if (*p == '\0') {
+			ctx_error(x, "[%s] %s: empty type in the list",
+			    k->section, k->name);
+			goto fail;
+		}
+	}
+	types_clear(out);
+	*out = nl;
+	return 0;
+fail:
+	types_clear(&nl);
+	return -1;
+}
+
 static int set_value(struct parse_ctx *x, const struct key *k,
     const char *value)
 {
 	char *base = (char *)x->c;
 	unsigned long long v;
 	struct jid j;
+	char list[128];
 	int b;
 
 	switch (k->type) {
@@ -385,6 +670,21 @@ static int set_value(struct parse_ctx *x, const struct key *k,
 		}
 		*(int *)(base + k->off) = b;
 		return 0;
+	case K_ENUM:
+		for (int i = 0; k->names[i] != NULL; i++)
+			if (strcmp(value, k->names[i]) == 0) {
+				*(int *)(base + k->off) = i;
+				return 0;
+			}
+		ctx_error(x, "[%s] %s: must be %s", k->section, k->name,
+		    enum_list(k->names, list, sizeof(list)));
+		return -1;
+	case K_DOMAINS:
+		return parse_domains(x, k, value,
+		    (struct domain_list *)(base + k->off));
+	case K_TYPES:
+		return parse_types(x, k, value,
+		    (struct type_list *)(base + k->off));
 	case K_TLSVER:
 		if (strcmp(value, "1.2") == 0)
 			*(int *)(base + k->off) = 12;
@@ -504,6 +804,7 @@ void config_defaults(struct config *c)
 	c->max_unauth_per_address = PARLEY_UNAUTH_PER_ADDR_DEFAULT;
 	c->connect_rate = PARLEY_CONNECT_RATE_DEFAULT;
 	c->max_output_queue = PARLEY_OUTQ_MAX_DEFAULT;
+	c->max_unauth_bytes = PARLEY_UNAUTH_BYTES_DEFAULT;
 
 	c->cert = xstrdup("");
 	c->key = xstrdup("");
@@ -527,7 +828,62 @@ void config_defaults(struct config *c)
 	c->max_pep_nodes = PARLEY_PEP_NODES_DEFAULT;
 	c->max_pep_items = PARLEY_PEP_ITEMS_DEFAULT;
 	c->max_csi_held = PARLEY_CSI_HELD_DEFAULT;
+	c->max_blocklist_items = PARLEY_BLOCKLIST_MAX_DEFAULT;
 	c->rate_limits = 1;
+	c->message_rate = PARLEY_MSG_RATE_DEFAULT;
+	c->message_burst = PARLEY_MSG_BURST_DEFAULT;
+	c->presence_rate = PARLEY_PRES_RATE_DEFAULT;
+	c->presence_burst = PARLEY_PRES_BURST_DEFAULT;
+	c->iq_rate = PARLEY_IQ_RATE_DEFAULT;
+	c->iq_burst = PARLEY_IQ_BURST_DEFAULT;
+	c->byte_rate = PARLEY_BYTE_RATE_DEFAULT;
+	c->byte_burst = PARLEY_BYTE_BURST_DEFAULT;
+	c->new_recipients_per_hour = PARLEY_NEW_RCPT_HOUR_DEFAULT;
+
+	c->first_contact = FC_AUTO;
+	c->max_held_messages = PARLEY_HELD_MSGS_DEFAULT;
+	c->max_held_bytes = PARLEY_HELD_BYTES_DEFAULT;
+	c->max_first_contacts_per_hour = PARLEY_FIRST_CONTACTS_HOUR_DEFAULT;
+	c->register_mode = REGISTER_CLOSED;
+	c->reg_accounts_per_hour = PARLEY_REG_ACCOUNTS_HOUR_DEFAULT;
+	c->reg_refused_per_hour = PARLEY_REG_REFUSED_HOUR_DEFAULT;
+	c->min_password_length = PARLEY_PASSWORD_MIN_DEFAULT;
+
+	c->http_listen.n = 1;
+	c->http_listen.addr[0] = xstrdup("127.0.0.1:5281");
+	c->http_url = xstrdup("");
+	c->http_timeout = PARLEY_HTTP_TIMEOUT_DEFAULT;
+	c->http_max_connections = PARLEY_HTTP_CONNS_DEFAULT;
+	c->http_max_per_address = PARLEY_HTTP_CONNS_ADDR_DEFAULT;
+	c->http_max_header_size = PARLEY_HTTP_HEADER_MAX_DEFAULT;
+	c->upload_dir = xstrdup("");
+	c->upload_max_file_size = PARLEY_UPLOAD_FILE_MAX_DEFAULT;
+	c->upload_quota = PARLEY_UPLOAD_QUOTA_DEFAULT;
+	c->uploads_per_hour = PARLEY_UPLOADS_HOUR_DEFAULT;
+	/* What a browser runs or renders as active content when it opens
+	 * the download URL, and programs by their declared type. */
+	{
+		static const char *const refused[] = {
+			"text/html", "application/xhtml+xml", "image/svg+xml",
+			"text/javascript", "application/javascript",
+			"application/x-msdownload",
+			"application/x-msdos-program",
+			"application/vnd.microsoft.portable-executable",
+			"application/x-executable", "application/x-sh",
+		};
+
+		for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]);
+		    i++)
+			c->upload_refused_types.v[c->upload_refused_types.n++] =
+			    xstrdup(refused[i]);
+	}
+	c->upload_expire_days = PARLEY_UPLOAD_EXPIRE_DAYS_DEFAULT;
+	c->upload_slot_lifetime = PARLEY_UPLOAD_SLOT_S_DEFAULT;
+	c->scan_enabled = 1;
+	c->clamd_socket = xstrdup("/run/clamav/clamd.ctl");
+	c->scan_fail_open = 0;
+	c->scan_timeout = PARLEY_SCAN_TIMEOUT_DEFAULT;
+	c->p2p_allow = 0;
 
 	c->cert_is_generated = 0;
 }
@@ -563,6 +919,36 @@ static void check_cross(struct parse_ctx *x)
 		x->lineno = line;
 		ctx_error(x, "[auth] backoff_max_ms: must be at least "
 		    "backoff_base_ms (%u)", c->backoff_base_ms);
+		return;
+	}
+	/* The base of every upload URL goes into stanzas and HTTP
+	 * answers as is: https, and nothing that would need escaping. */
+	if (*c->http_url != '\0') {
+		size_t iu = key_index("http", "url");
+		const char *u = c->http_url;
+		int bad = strncmp(u, "https://", 8) != 0 || u[8] == '\0';
+
+		for (; *u && !bad; u++)
+			bad = *u <= ' ' || *u >= 0x7f || strchr("\"'<>\\^`{|}",
+			    *u) != NULL;
+		if (!bad && c->http_url[strlen(c->http_url) - 1] == '/')
+			c->http_url[strlen(c->http_url) - 1] = '\0';
+		if (bad) {
+			x->lineno = x->seen[iu];
+			ctx_error(x, "[http] url: must be an https:// URL "
+			    "(printable ASCII, no quotes or spaces)");
+			return;
+		}
+	}
+	/* A stanza larger than the byte bucket could never be sent. */
+	if (c->rate_limits && c->byte_burst < c->max_stanza_size) {
+		size_t ib = key_index("limits", "byte_burst");
+		size_t is = key_index("limits", "max_stanza_size");
+
+		x->lineno = x->seen[ib] > x->seen[is] ? x->seen[ib] :
+		    x->seen[is];
+		ctx_error(x, "[limits] byte_burst: must be at least "
+		    "max_stanza_size (%zu)", c->max_stanza_size);
 	}
 }
 
@@ -652,6 +1038,10 @@ int config_finish(struct config *c, char *err, size_t errlen)
 		c->key = join_path(c->data_dir, "tls/key.pem");
 		c->cert_is_generated = 1;
 	}
+	if (c->upload_dir == NULL || *c->upload_dir == '\0') {
+		free(c->upload_dir);
+		c->upload_dir = join_path(c->data_dir, "uploads");
+	}
 	return 0;
 }
 
@@ -665,6 +1055,14 @@ void config_free(struct config *c)
 	free(c->ciphers);
 	listen_clear(&c->listen);
 	listen_clear(&c->tls_listen);
+	domains_clear(&c->first_contact_domains);
+	listen_clear(&c->http_listen);
+	types_clear(&c->upload_allowed_types);
+	types_clear(&c->upload_refused_types);
+	free(c->http_url);
+	free(c->upload_dir);
+	free(c->clamd_socket);
+	c->http_url = c->upload_dir = c->clamd_socket = NULL;
 	c->domain = c->data_dir = c->database = NULL;
 	c->cert = c->key = c->ciphers = NULL;
 }

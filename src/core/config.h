@@ -16,10 +16,46 @@
 #include "core/log.h"
 
 #define CONFIG_MAX_LISTEN 8
+#define CONFIG_MAX_DOMAINS 32
 
 struct listen_list {
 	size_t	 n;
 	char	*addr[CONFIG_MAX_LISTEN];	/* "host:port" or "[v6]:port" */
+};
+
+/* [policy] first_contact: who may write to an account without its
+ * consent (im/consent.c).  AUTO is DOMAIN while in-band registration is
+ * closed or by invitation, CONTACTS when anyone can make an account. */
+enum first_contact {
+	FC_AUTO = 0,
+	FC_CONTACTS,	/* only roster contacts */
+	FC_DOMAIN,	/* also every account of this server */
+	FC_ANYONE,	/* nobody needs consent */
+};
+/* The names above, indexed by value, as written in the config file. */
+extern const char *const first_contact_names[4];
+/* The value named s, or -1. */
+int	first_contact_parse(const char *s);
+
+/* [register] mode: who may create an account in-band. */
+enum register_mode {
+	REGISTER_CLOSED = 0,	/* only the admin (parleyctl) */
+	REGISTER_INVITE,	/* with an invitation */
+	REGISTER_OPEN,		/* anyone */
+};
+
+struct domain_list {
+	size_t	 n;
+	char	*v[CONFIG_MAX_DOMAINS];	/* normalised domains */
+};
+
+/* Media types, "type/subtype" or (in an allow list) a whole type written
+ * "type/" and a star, stored lower-case, for [upload] allowed_types and
+ * refused_types. */
+#define CONFIG_MAX_TYPES 32
+struct type_list {
+	size_t	 n;
+	char	*v[CONFIG_MAX_TYPES];
 };
 
 struct config {
@@ -38,6 +74,7 @@ struct config {
 	unsigned	 max_sessions_per_account;
 	unsigned	 max_unauth_per_address;
 	unsigned	 connect_rate;	/* new connections/s per address */
+	size_t		 max_unauth_bytes; /* read before authenticating */
 	size_t		 max_output_queue;
 
 	/* [tls] */
@@ -66,6 +103,54 @@ struct config {
 	unsigned	 max_pep_nodes;
 	unsigned	 max_pep_items;
 	unsigned	 max_csi_held;
+	unsigned	 max_blocklist_items;	/* XEP-0191, per account */
+	/* per-account rate limits (xmpp/ratelimit.h): a second, and burst */
+	unsigned	 message_rate, message_burst;
+	unsigned	 presence_rate, presence_burst;
+	unsigned	 iq_rate, iq_burst;
+	unsigned	 byte_rate, byte_burst;
+	unsigned	 new_recipients_per_hour;
+
+	/* [policy] */
+	enum first_contact first_contact;
+	struct domain_list first_contact_domains; /* count as this server */
+	unsigned	 max_held_messages; /* per stranger and recipient */
+	size_t		 max_held_bytes;	/* the same, in bytes */
+	unsigned	 max_first_contacts_per_hour; /* per sender */
+
+	/* [register] */
+	enum register_mode register_mode;
+	unsigned	 reg_accounts_per_hour;	/* per address, open mode */
+	unsigned	 reg_refused_per_hour;	/* per address */
+	unsigned	 min_password_length;	/* chosen in-band */
+
+	/* [http] (http/http.h) */
+	struct listen_list http_listen;	/* HTTPS; empty: no uploads */
+	char		*http_url;	/* public base URL; "" derives one */
+	unsigned	 http_timeout;	/* s of idleness per connection */
+	unsigned	 http_max_connections;
+	unsigned	 http_max_per_address;
+	size_t		 http_max_header_size;
+
+	/* [upload] (XEP-0363, http/upload.h) */
+	char		*upload_dir;	/* default <data_dir>/uploads */
+	size_t		 upload_max_file_size;
+	size_t		 upload_quota;	/* bytes kept per account */
+	unsigned	 uploads_per_hour;
+	struct type_list upload_allowed_types; /* empty: any not refused */
+	struct type_list upload_refused_types;
+	unsigned	 upload_expire_days;
+	unsigned	 upload_expire_seconds;	/* tests only; 0: use days */
+	unsigned	 upload_slot_lifetime;	/* s to use a slot's PUT URL */
+
+	/* [scan] (scan/clamd.h) */
+	int		 scan_enabled;
+	char		*clamd_socket;
+	int		 scan_fail_open;	/* publish when clamd fails */
+	unsigned	 scan_timeout;
+
+	/* [policy] p2p_transfers: 1 lets direct transfer offers through */
+	int		 p2p_allow;
 
 	/* derived by config_finish() */
 	int		 cert_is_generated; /* no cert configured: make one */
@@ -75,6 +160,9 @@ void	config_defaults(struct config *c);
 int	config_load(struct config *c, const char *path, char *err,
 	    size_t errlen);
 int	config_finish(struct config *c, char *err, size_t errlen);
+/* 0 if s[0..len) is a media type "type/subtype" (RFC 6838 names, no
+ * parameters), or a whole type ("type/" and a star) when wild. */
+int	config_media_type_ok(const char *s, size_t len, int wild);
 void	config_free(struct config *c);
 
 #endif

@@ -50,6 +50,7 @@ void im_disco_info(struct im_req *req)
 	if (where == D_SERVER) {
 		xml_set_attr(st, n, "category", "server");
 		xml_set_attr(st, n, "type", "im");
+		im_upload_disco_identity(req->srv, st, root);
 	} else {
 		xml_set_attr(st, n, "category", "account");
 		xml_set_attr(st, n, "type", "registered");
@@ -64,6 +65,8 @@ void im_disco_info(struct im_req *req)
 		n = xml_add_child(st, root, NULL, "feature");
 		xml_set_attr(st, n, "var", im_handlers[i].feature);
 	}
+	if (where == D_SERVER)
+		im_upload_disco_form(req->srv, st, root);
 	im_iq_result(req, root);
 	xml_stanza_free(st);
 }

@@ -42,6 +42,26 @@ const struct im_handler im_handlers[] = {
 	    im_pep, NULL, D_NONE },
 	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_PUBSUB_OWNER, "pubsub",
 	    im_pep_owner, NULL, D_NONE },
+	/* Blocking (XEP-0191) and reports with a block (XEP-0377). */
+	{ IM_IQ, IQ_GET, T_SELF, NS_BLOCKING, "blocklist",
+	    im_blocklist, NS_BLOCKING, D_SERVER | D_ACCOUNT },
+	{ IM_IQ, IQ_SET, T_SELF, NS_BLOCKING, "block",
+	    im_block, NULL, D_NONE },
+	{ IM_IQ, IQ_SET, T_SELF, NS_BLOCKING, "unblock",
+	    im_unblock, NULL, D_NONE },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_REPORTING, D_SERVER | D_ACCOUNT },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_REPORTING_0, D_SERVER | D_ACCOUNT },
+	/* Not in disco#info: the namespace would name the software. */
+	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_CONSENT, "policy",
+	    im_consent_policy, NULL, D_NONE },
+	/* XEP-0077 after login: password change (im/register.c; before
+	 * login session.c calls it directly). */
+	{ IM_IQ, IQ_GET | IQ_SET, T_SERVER | T_SELF, NS_REGISTER, "query",
+	    im_register, NS_REGISTER, D_SERVER },
+	/* HTTP File Upload (XEP-0363): slots from the domain itself
+	 * (im/upload.c; the HTTP side is http/upload.c). */
+	{ IM_IQ, IQ_GET, T_SERVER, NS_HTTP_UPLOAD, "request",
+	    im_upload_request, NS_HTTP_UPLOAD, D_SERVER, im_upload_enabled },
 	{ IM_MESSAGE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL, NULL,
 	    im_message, NULL, D_NONE },
 	{ IM_PRESENCE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL,
@@ -123,7 +143,10 @@ void im_dispatch(struct im_req *req)
 {
 	const struct im_handler *h;
 
-	if (req->kind == IM_IQ && req->target == T_RESOURCE) {
+	if (im_block_stops(req)) {
+		/* Blocking (XEP-0191) answered or dropped it, whatever it
+		 * is: one check for every stanza between two accounts. */
+	} else if (req->kind == IM_IQ && req->target == T_RESOURCE) {
 		iq_to_resource(req);
 	} else if (req->kind == IM_IQ && strcmp(req->type, "get") != 0 &&
 	    strcmp(req->type, "set") != 0) {
@@ -177,6 +200,9 @@ static void iq_to_resource(struct im_req *req)
 	struct session *to = router_session(req->srv->router, req->to.local,
 	    req->to.resource);
 
+	/* Direct transfer offers would reveal addresses (im/p2p.c). */
+	if (im_p2p_refused(req))
+		return;
 	if (to != NULL) {
 		session_send(to, req->stanza);
 		return;

@@ -6,9 +6,11 @@
  * im_req: the server, an account's bare JID, or a bound resource) and the
  * session layer has checked and stamped it.  im_dispatch() picks the
  * handler: IQ get/set by the namespace and name of their one child and
- * by the target; message and presence by kind.  A handler reads req,
- * sends what it must through the router and session API, and never frees
- * req->st (the dispatcher does).  Handlers never touch sockets or bytes.
+ * by the target; message and presence by kind.  Before any handler,
+ * blocking (im/blocking.c) may answer or drop a stanza between two
+ * accounts.  A handler reads req, sends what it must through the router
+ * and session API, and never frees req->st (the dispatcher does).
+ * Handlers never touch sockets or bytes.
  */
 #ifndef PARLEY_IM_IM_H
 #define PARLEY_IM_IM_H
@@ -136,5 +138,100 @@ void	 im_caps_result(struct im_req *req);
 int	 im_caps_wants(const struct session *s, const char *node);
 /* Frees s->caps (the session is going away). */
 void	 im_caps_free(struct session *s);
+/* First-contact consent (im/consent.c).  1 if the message may be
+ * delivered; 0 when consent.c took it (held as a contact request from a
+ * stranger, refused with an error, or dropped). */
+int	 im_consent_allows(struct im_req *req);
+/* Deletes what contact_bare has held (waiting for consent) for the local
+ * account user.  The subscription state is roster.c's business. */
+void	 im_consent_forget(struct server *srv, const char *user,
+	    const char *contact_bare);
+/* roster.c: user sent a subscription presence of type to contact, and
+ * it was processed: an acceptance releases the held messages, a refusal
+ * or a withdrawn request deletes them. */
+void	 im_consent_answered(struct server *srv, const char *user,
+	    const char *contact, const char *type);
+/* roster.c changed user's item for contact. */
+void	 im_consent_roster_changed(struct server *srv, const char *user,
+	    const char *contact);
+/* Held messages the account now accepts go to a resource that just sent
+ * initial presence. */
+void	 im_consent_deliver(struct session *s);
+/* The account's own first-contact setting (IQ get/set). */
+void	 im_consent_policy(struct im_req *req);
+/* Removes what a client put in the consent namespace of a presence. */
+void	 im_consent_scrub(struct xml_node *presence);
+/* For consent.c: 1 if contact fits in user's roster (or is in it), and
+ * a subscribe from user to contact processed as if the user sent it. */
+int	 im_roster_room(struct server *srv, const char *user,
+	    const char *contact);
+void	 im_roster_request(struct server *srv, const char *user,
+	    const char *contact, const struct xml_node *presence);
+
+/*
+ * Blocking (XEP-0191) and reports with a block (XEP-0377), im/blocking.c.
+ * im_block_between() is THE decision: whether traffic from 'from' to 'to'
+ * is blocked, and by whom (IM_BLOCKED_* bits).  Cheap: no store access
+ * unless one side is an offline account and somebody blocks somebody.
+ */
+enum { IM_BLOCK_NONE = 0, IM_BLOCKED_BY_SENDER = 1,
+	IM_BLOCKED_BY_RECIPIENT = 2 };
+unsigned im_block_between(struct server *srv, const struct jid *from,
+	    const struct jid *to);
+/* The same between the account local (sending) and the bare JID peer:
+ * each account's bare JID against the other's list. */
+unsigned im_block_accounts(struct server *srv, const char *local,
+	    const char *peer_bare);
+/* For a stanza to another account: 1 if blocking stopped it (the sender
+ * got the XEP-0191 answer, or it was dropped), 0 to go on. */
+int	 im_block_stops(struct im_req *req);
+/* The account's last session ended: its list leaves memory. */
+void	 im_block_account_offline(struct server *srv, const char *local);
+void	 im_blocklist(struct im_req *req);
+void	 im_block(struct im_req *req);
+void	 im_unblock(struct im_req *req);
+
+/*
+ * In-band registration and password change (XEP-0077) with invitation
+ * tokens (XEP-0445), im/register.c.  Before login there is no routing:
+ * session.c hands over IQs itself.  The state of one connection's
+ * registration hangs off the session (s->reg).
+ */
+struct buf;
+/* Appends the register stream features [register] mode allows. */
+void	 im_register_features(const struct session *s, struct buf *b);
+/* An element received before login: 0 if it was a registration IQ and
+ * has been answered, -1 if it is none of ours. */
+int	 im_register_preauth(struct session *s, struct xml_node *iq);
+/* After login: the account's own registration (get, password change). */
+void	 im_register(struct im_req *req);
+/* Frees s->reg (the session is going away). */
+void	 im_register_free(struct session *s);
+
+/*
+ * HTTP File Upload (XEP-0363), the XMPP side, im/upload.c: the slot
+ * request to the server's domain, and the upload service's identity and
+ * max-file-size form in the domain's disco#info.  The HTTP side (PUT,
+ * GET, virus scan, expiry) is http/upload.c.
+ */
+int	 im_upload_enabled(const struct server *srv);
+void	 im_upload_request(struct im_req *req);
+void	 im_upload_disco_identity(const struct server *srv,
+	    struct xml_stanza *st, struct xml_node *query);
+void	 im_upload_disco_form(const struct server *srv,
+	    struct xml_stanza *st, struct xml_node *query);
+/* Tells owner's online resources something about their upload. */
+void	 im_upload_notice(struct server *srv, const char *owner,
+	    const char *text);
+
+/*
+ * Peer-to-peer transfer offers, im/p2p.c: unless [policy] p2p_transfers
+ * = allow, an IQ to a resource that would hand out a network address
+ * (SOCKS5 streamhosts, Jingle host/srflx/prflx or direct S5B
+ * candidates) or carry a file past the virus scan (IBB, SI and Jingle
+ * file transfer) is refused with policy-violation pointing to HTTP
+ * upload.  1 if refused (the sender has its error), 0 to route it.
+ */
+int	 im_p2p_refused(struct im_req *req);
 
 #endif

@@ -9,6 +9,8 @@
  * priority.  When nobody can take a chat or normal message it is stored
  * for later (offline.c).
  * Unknown accounts: service-unavailable, never silence, so a typo is seen.
+ * A stranger's messages first pass consent.c (first contact needs
+ * consent); it holds or drops them.
  */
 #include <string.h>
 
@@ -78,7 +80,7 @@ void im_message(struct im_req *req)
 		/* An error goes only where it was addressed, if there. */
 		if (req->target == T_RESOURCE &&
 		    (to = router_session(req->srv->router, req->to.local,
-		    req->to.resource)) != NULL)
+		    req->to.resource)) != NULL && im_consent_allows(req))
 			session_send(to, req->stanza);
 		return;
 	}
@@ -93,6 +95,8 @@ void im_message(struct im_req *req)
 		im_error(req, ERR_SERVICE_UNAVAILABLE, "no such user");
 		return;
 	}
+	if (!im_consent_allows(req))
+		return;
 	if (req->target == T_RESOURCE) {
 		to = router_session(req->srv->router, req->to.local,
 		    req->to.resource);

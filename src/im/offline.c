@@ -77,8 +77,9 @@ int im_offline_store(struct im_req *req)
 	xml_add_text(copy, d, "Offline Storage", 15);
 	router_serialize(root, &b);
 	xml_stanza_free(copy);
-	rc = store_offline_push(srv->store, req->to.local, b.data, b.len,
-	    srv->cfg->max_offline_messages, srv->cfg->max_offline_bytes);
+	rc = store_offline_push(srv->store, req->to.local, req->from->full,
+	    b.data, b.len, srv->cfg->max_offline_messages,
+	    srv->cfg->max_offline_bytes);
 	buf_free(&b);
 	if (rc == STORE_FULL) {
 		im_error(req, ERR_RESOURCE_CONSTRAINT,

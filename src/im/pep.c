@@ -159,6 +159,9 @@ static int may_retrieve(struct server *srv, const char *owner,
 	buf_free(&ob);
 	if (self)
 		return 1;
+	/* Blocking (XEP-0191): not even an open node, either way. */
+	if (im_block_accounts(srv, owner, viewer))
+		return 0;
 	switch (c->access) {
 	case PEP_ACCESS_OPEN:
 		/* Every requester is a user of this server (no
@@ -253,6 +256,12 @@ static void recipients(struct server *srv, const char *owner,
 			bare_of(srv, nm.v[i], &bare);
 			ok = store_pep_member_check(srv->store, owner, node,
 			    bare.data) == STORE_OK;
+			buf_free(&bare);
+		}
+		if (ok) {
+			/* Blocking (XEP-0191) stops events both ways. */
+			bare_of(srv, nm.v[i], &bare);
+			ok = !im_block_accounts(srv, owner, bare.data);
 			buf_free(&bare);
 		}
 		if (ok)

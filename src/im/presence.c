@@ -9,10 +9,12 @@
  * Initial presence also answers for the contacts the user may see
  * (the local form of RFC 6121 4.3 probes: their resources' last presence
  * comes straight back), shows the user's other resources, pending
- * subscription requests and stored offline messages.  A session that ends
+ * subscription requests, messages accepted from a first contact
+ * (consent.c) and stored offline messages.  A session that ends
  * for any reason sends unavailable to the same people its presence went
  * to.  Each presence is serialized once and the same bytes go to every
- * recipient.
+ * recipient.  Blocking (blocking.c) stops presence both ways: a pair it
+ * names is skipped wherever presence goes out.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +110,8 @@ static void fan_out(struct session *s, const struct contacts *c,
 			continue;
 		for (o = router_sessions(srv->router, c->v[i].local); o;
 		    o = o->acct_next)
-			if (o->available)
+			if (o->available && !im_block_between(srv, &s->jid,
+			    &o->jid))
 				session_send_presence(o, s->full, data, len);
 	}
 	if (directed)
@@ -128,12 +131,14 @@ static void to_directed(struct session *s, const char *data, size_t len)
 			continue;
 		if (j.resource != NULL) {
 			o = router_session(srv->router, j.local, j.resource);
-			if (o != NULL)
+			if (o != NULL && !im_block_between(srv, &s->jid,
+			    &o->jid))
 				session_send_raw(o, data, len);
 		} else {
 			for (o = router_sessions(srv->router, j.local); o;
 			    o = o->acct_next)
-				if (o->available)
+				if (o->available && !im_block_between(srv,
+				    &s->jid, &o->jid))
 					session_send_raw(o, data, len);
 		}
 		jid_free(&j);
@@ -164,7 +169,8 @@ static void show_presence_of(struct session *s, const char *local)
 {
 	for (struct session *o = router_sessions(s->srv->router, local); o;
 	    o = o->acct_next)
-		if (o != s && o->available && o->presence_xml != NULL)
+		if (o != s && o->available && o->presence_xml != NULL &&
+		    !im_block_between(s->srv, &o->jid, &s->jid))
 			session_send_presence(s, o->full, o->presence_xml,
 			    o->presence_len);
 }
@@ -265,6 +271,7 @@ static void broadcast(struct im_req *req)
 		contacts_free(&c);
 	}
 	im_roster_deliver_pending(s);
+	im_consent_deliver(s);	/* older than anything stored offline */
 	im_offline_deliver(s);
 	im_pep_available(s, 1);
 }

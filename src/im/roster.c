@@ -78,7 +78,9 @@ int im_may_see_presence(struct server *srv, const char *owner,
 	bare_of_local(srv, owner, &b);
 	self = strcmp(b.data, viewer_bare) == 0;
 	buf_free(&b);
-	return self || (im_roster_sub(srv, owner, viewer_bare) & SUB_FROM);
+	/* Blocking (XEP-0191) hides both sides from each other. */
+	return self || ((im_roster_sub(srv, owner, viewer_bare) & SUB_FROM) &&
+	    !im_block_accounts(srv, owner, viewer_bare));
 }
 
 static void item_xml(struct xml_stanza *st, struct xml_node *q,
@@ -154,6 +156,7 @@ static int save(struct server *srv, const char *user,
 		log_error("roster of %s: %s", user, store_errmsg(srv->store));
 		return -1;
 	}
+	im_consent_roster_changed(srv, user, it->contact);
 	if (it->visible || was_visible)
 		push(srv, user, it, !it->visible);
 	return 0;
@@ -304,10 +307,17 @@ static void subscription(struct server *srv, const char *user,
 			presence_to(srv, user, cl, 1);
 	}
 	roster_item_clear(&it);
+	/* XEP-0191: a contact that blocks the user hears nothing of it;
+	 * the user's own side changed as for a request never answered. */
+	if (deliver && cl != NULL && (im_block_accounts(srv, user, contact) &
+	    IM_BLOCKED_BY_RECIPIENT))
+		deliver = 0;
 	if (deliver && cl != NULL)
 		inbound(srv, type, me.data, user, cl, orig);
 	if (deliver && cl != NULL && strcmp(type, "subscribed") == 0)
 		presence_to(srv, user, cl, 0);
+	/* Messages waiting for consent (im/consent.c) follow the answer. */
+	im_consent_answered(srv, user, contact, type);
 	free(cl);
 	buf_free(&me);
 }
@@ -446,9 +456,22 @@ void im_subscription(struct im_req *req)
 		buf_free(&contact);
 		return;
 	}
+	im_consent_scrub(req->stanza);
 	subscription(srv, req->from->user, contact.data, req->type,
 	    req->stanza);
 	buf_free(&contact);
+}
+
+int im_roster_room(struct server *srv, const char *user,
+    const char *contact)
+{
+	return roster_has_room(srv, user, contact);
+}
+
+void im_roster_request(struct server *srv, const char *user,
+    const char *contact, const struct xml_node *presence)
+{
+	subscription(srv, user, contact, "subscribe", presence);
 }
 
 struct pending_ctx {
@@ -459,7 +482,9 @@ static void show_pending(void *ud, const struct roster_item *it)
 {
 	struct pending_ctx *pc = ud;
 
-	if (it->pending_in && it->pending_stanza != NULL)
+	/* A request from someone blocked waits, unseen (XEP-0191). */
+	if (it->pending_in && it->pending_stanza != NULL &&
+	    !im_block_accounts(pc->s->srv, pc->s->user, it->contact))
 		session_send_raw(pc->s, it->pending_stanza,
 		    strlen(it->pending_stanza));
 }
@@ -556,6 +581,7 @@ static void roster_remove(struct im_req *req, const char *contact)
 		im_error(req, ERR_INTERNAL_SERVER_ERROR, "storage failed");
 		return;
 	}
+	im_consent_roster_changed(srv, user, contact);
 	memset(&it, 0, sizeof(it));
 	it.contact = (char *)contact;
 	im_iq_result(req, NULL);

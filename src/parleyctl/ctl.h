@@ -22,6 +22,7 @@
 #define RC_EXISTS	3
 #define RC_NOTFOUND	4
 #define RC_BADJID	5
+#define RC_RISKY	6	/* check: a risky setting */
 
 struct ctl {
 	struct config	 cfg;		/* defaults + -c FILE, finished */
@@ -30,7 +31,7 @@ struct ctl {
 };
 
 struct ctl_cmd {
-	const char	*name;
+	const char	*name;		/* or two: "user policy" */
 	const char	*usage;		/* "user add|delete|passwd|list [JID]" */
 	int		(*run)(struct ctl *c, int argc, char **argv);
 };
@@ -57,5 +58,9 @@ int	 store_fail(struct store *st, enum store_rc rc, const char *lp,
 extern const struct ctl_cmd ctl_cmds[];
 
 int	 cmd_user(struct ctl *c, int argc, char **argv);
+int	 cmd_check(struct ctl *c, int argc, char **argv);
+int	 cmd_user_policy(struct ctl *c, int argc, char **argv);
+int	 cmd_invite(struct ctl *c, int argc, char **argv);
+int	 cmd_reports(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -12,9 +12,27 @@
 #include "parleyctl/ctl.h"
 
 const struct ctl_cmd ctl_cmds[] = {
+	{ "user policy", "user policy JID [first_contact=auto|contacts|"
+	    "domain|anyone|default]", cmd_user_policy },
 	{ "user", "user add|delete|passwd|list [JID]", cmd_user },
+	{ "invite", "invite [--uses N] [--expires 7d]|list|revoke TOKEN|ID",
+	    cmd_invite },
+	{ "check", "check", cmd_check },
+	{ "reports", "reports [--json]", cmd_reports },
 	{ NULL, NULL, NULL }
 };
+
+/* A two-word name is a subcommand with a file of its own; it comes before
+ * its one-word command in the table. */
+static int named(const struct ctl_cmd *k, int argc, char **argv)
+{
+	const char *sp = strchr(k->name, ' ');
+	size_t n = sp ? (size_t)(sp - k->name) : strlen(k->name);
+
+	if (strlen(argv[0]) != n || strncmp(argv[0], k->name, n) != 0)
+		return 0;
+	return sp == NULL || (argc > 1 && strcmp(argv[1], sp + 1) == 0);
+}
 
 int main(int argc, char *argv[])
 {
@@ -46,7 +64,7 @@ int main(int argc, char *argv[])
 	if (argc < 1)
 		ctl_usage(NULL);
 	for (k = ctl_cmds; k->name != NULL; k++)
-		if (strcmp(argv[0], k->name) == 0)
+		if (named(k, argc, argv))
 			break;
 	if (k->name == NULL)
 		ctl_usage(NULL);

@@ -240,3 +240,17 @@ enum store_rc store_roster_count(struct store *st, const char *user,
 	*n = (unsigned)v;
 	return rc;
 }
+
+enum store_rc store_roster_set_pending_stanza(struct store *st,
+    const char *user, const char *contact, const char *stanza)
+{
+	sqlite3_stmt *s = store_stmt(st, "UPDATE roster SET pending_stanza = "
+	    "?3 WHERE user = ?1 AND contact = ?2 AND pending_in = 1");
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, contact, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, stanza, -1, SQLITE_STATIC);
+	return store_step_done(st, s, "update pending request");
+}

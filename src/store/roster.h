@@ -59,5 +59,9 @@ enum store_rc store_roster_version(struct store *st, const char *user,
 /* Visible items. */
 enum store_rc store_roster_count(struct store *st, const char *user,
 	    unsigned *n);
+/* Replaces the stored request of a row with pending_in (what the user
+ * is shown at login); the roster itself, and so its version, stays. */
+enum store_rc store_roster_set_pending_stanza(struct store *st,
+	    const char *user, const char *contact, const char *stanza);
 
 #endif

@@ -93,6 +93,112 @@ static const char *const migrations[] = {
 	"  FOREIGN KEY (user, node) REFERENCES pep_nodes(user, node)"
 	"    ON DELETE CASCADE"
 	") WITHOUT ROWID;",
+	/*
+	 * 3: first-contact consent (store/held.c, store/settings.c).  Held
+	 * messages go with their recipient; the sender is any bare JID, so
+	 * it has no foreign key.  first_contacts only counts requests of the
+	 * last hour and is pruned as it is written.  account_settings holds
+	 * what the admin (or the user) set for one account, by key.
+	 */
+	"CREATE TABLE held ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  user TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  sender TEXT NOT NULL,"
+	"  stamp INTEGER NOT NULL,"
+	"  preview TEXT NOT NULL,"
+	"  xml BLOB NOT NULL"
+	");"
+	"CREATE INDEX held_by_pair ON held (user, sender, id);"
+	"CREATE TABLE first_contacts ("
+	"  sender TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  stamp INTEGER NOT NULL"
+	");"
+	"CREATE INDEX first_contacts_by_sender ON first_contacts "
+	"  (sender, stamp);"
+	"CREATE INDEX first_contacts_by_stamp ON first_contacts (stamp);"
+	"CREATE TABLE account_settings ("
+	"  user TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (user, key)"
+	") WITHOUT ROWID;",
+	/*
+	 * 4: blocking (XEP-0191) and spam reports (XEP-0377), store/block.c.
+	 * A blocklist goes with its account; reports stay when the reporter's
+	 * account goes (they are the admin's record) and hold no message
+	 * body.  Offline messages learn their sender so that a block can
+	 * delete what the blocked JID left waiting (older rows have none).
+	 */
+	"CREATE TABLE blocklist ("
+	"  user TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  jid TEXT NOT NULL,"
+	"  stamp INTEGER NOT NULL,"
+	"  PRIMARY KEY (user, jid)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE reports ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  stamp INTEGER NOT NULL,"
+	"  reporter TEXT NOT NULL,"
+	"  reported TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  text TEXT,"
+	"  stanza_ids TEXT,"
+	"  received INTEGER,"
+	"  received_since INTEGER,"
+	"  offline_deleted INTEGER NOT NULL DEFAULT 0,"
+	"  held_deleted INTEGER NOT NULL DEFAULT 0,"
+	"  roster TEXT,"
+	"  reported_created INTEGER"
+	");"
+	"CREATE INDEX reports_by_reporter ON reports (reporter);"
+	"ALTER TABLE offline ADD COLUMN sender TEXT;",
+	/*
+	 * 5: invitations to register (store/invite.c, XEP-0401/0445).  Only
+	 * the SHA-256 of a token is kept, never the token.
+	 */
+	"CREATE TABLE invites ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  hash BLOB NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  uses_left INTEGER NOT NULL,"
+	"  used INTEGER NOT NULL DEFAULT 0,"
+	"  revoked INTEGER NOT NULL DEFAULT 0"
+	");",
+	/*
+	 * 6: HTTP file uploads (XEP-0363, store/upload.c).  Only the SHA-256
+	 * of each token is kept.  Rows keep no foreign key on users: a
+	 * deleted account's files still expire on time.  upload_events is
+	 * the admin's record of what the virus scanner found; it holds no
+	 * file name and is never pruned.
+	 */
+	"CREATE TABLE uploads ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  put_hash BLOB NOT NULL UNIQUE,"
+	"  get_hash BLOB NOT NULL UNIQUE,"
+	"  owner TEXT NOT NULL,"
+	"  filename TEXT NOT NULL,"
+	"  content_type TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  slot_expires INTEGER NOT NULL,"
+	"  expires INTEGER"
+	");"
+	"CREATE INDEX uploads_by_owner ON uploads (owner, created);"
+	"CREATE INDEX uploads_by_state ON uploads (state, expires);"
+	"CREATE TABLE upload_events ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  stamp INTEGER NOT NULL,"
+	"  owner TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  size INTEGER,"
+	"  content_type TEXT,"
+	"  upload_id INTEGER,"
+	"  file TEXT"
+	");",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -581,6 +687,16 @@ void store_db_error(struct store *st, const char *what)
 sqlite3 *store_db(struct store *st)
 {
 	return st->db;
+}
+
+enum store_rc store_data_version(struct store *st, int64_t *v)
+{
+	int64_t n;
+	enum store_rc rc = store_query_int(st, &n, "read data version",
+	    "PRAGMA data_version", NULL);
+
+	*v = n;
+	return rc;
 }
 
 enum store_rc store_begin(struct store *st)

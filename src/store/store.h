@@ -13,6 +13,7 @@
 #define PARLEY_STORE_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "xmpp/scram.h"
 
@@ -47,5 +48,10 @@ enum store_rc store_user_exists(struct store *st, const char *localpart);
 /* Calls fn for each account, in localpart order. */
 enum store_rc store_user_list(struct store *st,
 	    void (*fn)(void *ud, const char *localpart), void *ud);
+
+/* A number that changes whenever another process (parleyctl) commits to
+ * the database, and only then: what parleyd caches from the store is
+ * stale when it moved. */
+enum store_rc store_data_version(struct store *st, int64_t *v);
 
 #endif

@@ -55,6 +55,7 @@ struct xml_stream {
 	size_t			 fed;		/* bytes given to expat */
 	size_t			 mark;		/* end of last complete item */
 	size_t			 susp_end;	/* end of suspending element */
+	size_t			 last_size;	/* bytes of the last stanza */
 
 	struct xml_stanza	*st;		/* stanza being built, or NULL */
 	struct xml_node		*cur;		/* its innermost open element */
@@ -324,6 +325,7 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 	st = xs->st;
 	xs->st = NULL;
 	xs->cur = NULL;
+	xs->last_size = end - xs->mark;
 	xs->mark = end;
 	if (xs->text.cap > TEXT_KEEP)
 		buf_free(&xs->text);
@@ -672,4 +674,9 @@ void xml_stream_suspend(struct xml_stream *xs)
 int xml_stream_idle(const struct xml_stream *xs)
 {
 	return xs->fed == xs->mark && xs->st == NULL;
+}
+
+size_t xml_stream_last_size(const struct xml_stream *xs)
+{
+	return xs->last_size;
 }

@@ -188,5 +188,8 @@ int	 xml_stream_hibernate(struct xml_stream *xs);
 int	 xml_stream_hibernating(const struct xml_stream *xs);
 /* True while no partial stanza or header is buffered (idle). */
 int	 xml_stream_idle(const struct xml_stream *xs);
+/* Inside the stanza callback: the bytes that stanza took in the stream,
+ * counted as for stanza_max (rate limits charge them). */
+size_t	 xml_stream_last_size(const struct xml_stream *xs);
 
 #endif

@@ -90,6 +90,12 @@ void stream_error_xml(enum stream_err e, const char *text, struct buf *out)
 struct xml_stanza *stanza_error_reply(const struct xml_node *orig,
     enum stanza_err e, const char *text)
 {
+	return stanza_error_reply_type(orig, e, NULL, text);
+}
+
+struct xml_stanza *stanza_error_reply_type(const struct xml_node *orig,
+    enum stanza_err e, const char *type, const char *text)
+{
 	struct xml_stanza *st;
 	struct xml_node *root, *err, *n;
 	const char *v;
@@ -113,7 +119,7 @@ struct xml_stanza *stanza_error_reply(const struct xml_node *orig,
 		if (n->type == XML_ELEM && strcmp(n->name, "error") != 0)
 			xml_add_copy(st, root, n);
 	err = xml_add_child(st, root, orig->ns, "error");
-	xml_set_attr(st, err, "type", stanza_conds[e].type);
+	xml_set_attr(st, err, "type", type ? type : stanza_conds[e].type);
 	xml_add_child(st, err, NS_STANZAS, stanza_conds[e].name);
 	if (text != NULL) {
 		n = xml_add_child(st, err, NS_STANZAS, "text");

@@ -53,5 +53,10 @@ void	 stream_error_xml(enum stream_err e, const char *text, struct buf *out);
  */
 struct xml_stanza *stanza_error_reply(const struct xml_node *orig,
 	    enum stanza_err e, const char *text);
+/* The same with an error type other than the condition's usual one
+ * (RFC 6120 8.3.3.12: policy-violation is "modify", or "wait" when
+ * waiting helps, as for a rate limit). */
+struct xml_stanza *stanza_error_reply_type(const struct xml_node *orig,
+	    enum stanza_err e, const char *type, const char *text);
 
 #endif

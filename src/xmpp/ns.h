@@ -30,5 +30,22 @@
 #define NS_PRIVATE	"jabber:iq:private"
 #define NS_VCARD	"vcard-temp"
 #define NS_OFFLINE	"msgoffline"
+#define NS_BLOCKING	"urn:xmpp:blocking"
+#define NS_BLOCKING_ERRORS "urn:xmpp:blocking:errors"
+#define NS_REPORTING	"urn:xmpp:reporting:1"
+/* XEP-0377 0.1, still accepted */
+#define NS_REPORTING_0	"urn:xmpp:reporting:0"
+#define NS_SID		"urn:xmpp:sid:0"
+/* Parley's own: first-contact consent (im/consent.c, docs/FEATURES.md). */
+#define NS_CONSENT	"urn:parley:consent:0"
+
+/* In-band registration (XEP-0077) and invitation tokens (XEP-0445). */
+#define NS_REGISTER	"jabber:iq:register"
+#define NS_REGISTER_FEATURE "http://jabber.org/features/iq-register"
+#define NS_IBR_TOKEN	"urn:xmpp:ibr-token:0"
+#define NS_PARS		"urn:xmpp:pars:0"
+
+/* HTTP File Upload (XEP-0363, im/upload.c and http/upload.c). */
+#define NS_HTTP_UPLOAD	"urn:xmpp:http:upload:0"
 
 #endif

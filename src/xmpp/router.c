@@ -137,6 +137,8 @@ void router_unbind(struct router *r, struct session *s)
 	if (a->n == 0) {
 		hmap_del(r->accounts, s->user);
 		free(a);
+		/* What im/ keeps for online accounts only goes too. */
+		im_block_account_offline(r->srv, s->user);
 	}
 }
 

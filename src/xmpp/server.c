@@ -13,11 +13,15 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "http/http.h"
+#include "http/upload.h"
 #include "net/addrlimit.h"
+#include "net/reglimit.h"
 #include "net/listener.h"
 #include "net/tls.h"
 #include "store/store.h"
 #include "xmpp/authfail.h"
+#include "xmpp/ratelimit.h"
 #include "xmpp/errors.h"
 #include "xmpp/router.h"
 #include "xmpp/session.h"
@@ -120,6 +124,8 @@ static void gc_cb(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = arg;
 
 	addrlimit_gc(srv->addrlimit);
+	if (srv->ratelimit != NULL)
+		ratelimit_gc(srv->ratelimit);
 	/* Hibernated parsers and drained buffers leave free pages inside
 	 * the heap; hand them back so that idle sessions cost what they
 	 * hold, not what they once held. */
@@ -151,6 +157,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 		srv->listeners[i] = NULL;
 	}
 	srv->nlisteners = 0;
+	http_server_stop_listening(srv->http);
 	for (s = srv->sessions; s != NULL; s = next) {
 		next = s->all_next;
 		session_stream_error(s, SE_SYSTEM_SHUTDOWN,
@@ -200,6 +207,23 @@ int server_init(struct server *srv, const struct config *cfg, char *err,
 	srv->addrlimit = addrlimit_new(cfg->max_unauth_per_address,
 	    cfg->connect_rate);
 	srv->authfail = authfail_new(cfg->backoff_base_ms, cfg->backoff_max_ms);
+	if (cfg->rate_limits)
+		srv->reglimit = reglimit_new(cfg->reg_accounts_per_hour,
+		    cfg->reg_refused_per_hour);
+	if (cfg->rate_limits) {
+		struct rl_params rp = {
+			.rate = { cfg->message_rate, cfg->presence_rate,
+			    cfg->iq_rate, cfg->byte_rate },
+			.burst = { cfg->message_burst, cfg->presence_burst,
+			    cfg->iq_burst, cfg->byte_burst },
+			.new_rcpt_per_hour = cfg->new_recipients_per_hour,
+		};
+
+		srv->ratelimit = ratelimit_new(&rp, NULL);
+	} else {
+		log_warn("[limits] rate_limits = off: accounts are not rate "
+		    "limited (benchmarks only)");
+	}
 
 	for (size_t i = 0; i < cfg->listen.n; i++) {
 		struct listener *l = listener_new(srv->base, cfg->listen.addr[i],
@@ -221,6 +245,21 @@ int server_init(struct server *srv, const struct config *cfg, char *err,
 		snprintf(err, errlen, "no listener configured ([c2s] listen "
 		    "and tls_listen are both empty)");
 		return -1;
+	}
+	/* HTTPS (file uploads): the same certificate and TLS settings, in
+	 * a context of its own (its ALPN is http/1.1). */
+	if (cfg->http_listen.n > 0) {
+		srv->http_tls = tls_ctx_new(cfg->cert, cfg->key,
+		    cfg->tls_min_version, cfg->ciphers, err, errlen);
+		if (srv->http_tls == NULL)
+			return -1;
+		srv->http = http_server_new(srv->base, cfg, srv->http_tls, err,
+		    errlen);
+		if (srv->http == NULL)
+			return -1;
+		srv->upload = upload_svc_new(srv, srv->http, err, errlen);
+		if (srv->upload == NULL)
+			return -1;
 	}
 	srv->ev_term = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
 	srv->ev_int = evsignal_new(srv->base, SIGINT, signal_cb, srv);
@@ -271,7 +310,13 @@ void server_free(struct server *srv)
 		event_free(srv->ev_gc);
 	if (srv->ev_stop)
 		event_free(srv->ev_stop);
+	/* HTTP first: its requests' cleanup uses the upload service. */
+	http_server_free(srv->http);
+	upload_svc_free(srv->upload);
+	SSL_CTX_free(srv->http_tls);
 	authfail_free(srv->authfail);
+	reglimit_free(srv->reglimit);
+	ratelimit_free(srv->ratelimit);
 	addrlimit_free(srv->addrlimit);
 	router_free(srv->router);
 	if (srv->base)

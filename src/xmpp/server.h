@@ -21,8 +21,12 @@ struct store;
 struct router;
 struct addrlimit;
 struct authfail;
+struct reglimit;
+struct ratelimit;
 struct listener;
 struct session;
+struct http_server;
+struct upload_svc;
 
 struct server {
 	const struct config	*cfg;
@@ -32,6 +36,12 @@ struct server {
 	struct router		*router;
 	struct addrlimit	*addrlimit;
 	struct authfail		*authfail;
+	struct reglimit		*reglimit;	/* NULL: rate limits off */
+	struct ratelimit	*ratelimit;	/* NULL: rate_limits = off */
+	/* HTTPS ([http] listen; NULL when empty) and XEP-0363 on it. */
+	struct http_server	*http;
+	SSL_CTX			*http_tls;
+	struct upload_svc	*upload;
 	struct xml_limits	 xml_limits;
 	struct listener		*listeners[2 * CONFIG_MAX_LISTEN];
 	size_t			 nlisteners;

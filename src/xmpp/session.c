@@ -15,9 +15,11 @@
 #include "im/im.h"
 #include "net/addrlimit.h"
 #include "net/conn.h"
+#include "store/roster.h"
 #include "store/store.h"
 #include "xmpp/authfail.h"
 #include "xmpp/ns.h"
+#include "xmpp/ratelimit.h"
 #include "xmpp/router.h"
 #include "xmpp/server.h"
 
@@ -234,11 +236,11 @@ void session_stream_error(struct session *s, enum stream_err e,
 	conn_close(s->conn, stream_err_name(e));
 }
 
-void session_send_error(struct session *s, const struct xml_node *orig,
-    enum stanza_err e, const char *text)
+/* Sends reply (an error built for orig, NULL when orig was an error
+ * itself) back to its sender, and frees it. */
+static void send_error_reply(struct session *s, const struct xml_node *orig,
+    struct xml_stanza *reply)
 {
-	struct xml_stanza *reply = stanza_error_reply(orig, e, text);
-
 	if (reply == NULL)
 		return;
 	/* The reply goes back to the sender: its 'to' is the sender. */
@@ -247,6 +249,12 @@ void session_send_error(struct session *s, const struct xml_node *orig,
 		xml_set_attr(reply, xml_root(reply), "from", s->bare);
 	session_send(s, xml_root(reply));
 	xml_stanza_free(reply);
+}
+
+void session_send_error(struct session *s, const struct xml_node *orig,
+    enum stanza_err e, const char *text)
+{
+	send_error_reply(s, orig, stanza_error_reply(orig, e, text));
 }
 
 /* ---- connection events ------------------------------------------------- */
@@ -258,6 +266,16 @@ static void on_read(void *ud, const char *data, size_t len)
 
 	s->last_read_ms = clock_mono_ms();
 	s->ping_out = 0;
+	/* A stranger gets a few logins' worth of bytes, not max_stanza_size
+	 * again and again until auth_timeout. */
+	if (!s->authed && s->state != SS_CLOSED) {
+		s->unauth_bytes += len;
+		if (s->unauth_bytes > s->srv->cfg->max_unauth_bytes) {
+			session_stream_error(s, SE_POLICY_VIOLATION,
+			    "too much data before logging in");
+			return;
+		}
+	}
 	/* A hibernating session's timer may be far off (the next ping);
 	 * bring it near so that the parser is freed again when quiet. */
 	if (s->state == SS_ACTIVE && xml_stream_hibernating(s->xs))
@@ -321,6 +339,8 @@ static void on_close(void *ud, const char *why)
 		s->all_next->all_prev = s->all_prev;
 	srv->nsessions--;
 	event_free(s->timer);
+	if (s->rl_timer != NULL)
+		event_free(s->rl_timer);
 	xml_stream_free(s->xs);
 	scram_server_free(s->scram);
 	free(s->sasl_user);
@@ -336,6 +356,7 @@ static void on_close(void *ud, const char *why)
 	free(s->directed);
 	held_free(s);
 	im_caps_free(s);
+	im_register_free(s);
 	free(s);
 }
 
@@ -418,6 +439,7 @@ static void send_features(struct session *s, struct buf *b)
 		if (s->srv->cfg->allow_plain)
 			buf_puts(b, "<mechanism>PLAIN</mechanism>");
 		buf_puts(b, "</mechanisms>");
+		im_register_features(s, b);
 		s->state = SS_AUTH;
 	} else {
 		buf_puts(b, "<bind xmlns='" NS_BIND "'/>"
@@ -832,6 +854,137 @@ static void handle_bind(struct session *s, const struct xml_node *iq,
 	arm_timer_ms(s, first_check_ms(s));
 }
 
+/* ---- per-account rate limits (xmpp/ratelimit.h) ----------------------- */
+
+/* At most one "rate limited" log line per session this often: a flood
+ * must not flood the log. */
+#define RL_LOG_EVERY_MS	10000u
+
+static void rl_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state != SS_CLOSED)
+		conn_pause(s->conn, 0);
+}
+
+/* Reads nothing more from s for ms (capped): a flood then goes at the
+ * pace its bucket refills, and the loop serves everyone else meanwhile.
+ * What was already read is still parsed, and refused in turn. */
+static void rl_pause(struct session *s, uint64_t ms)
+{
+	uint64_t now = clock_mono_ms();
+	struct timeval tv;
+
+	if (ms > PARLEY_RATE_PAUSE_MAX_MS)
+		ms = PARLEY_RATE_PAUSE_MAX_MS;
+	if (ms == 0)
+		ms = 1;
+	if (s->rl_timer == NULL)
+		s->rl_timer = evtimer_new(s->srv->base, rl_resume, s);
+	else if (evtimer_pending(s->rl_timer, NULL) &&
+	    s->rl_until_ms >= now + ms)
+		return;
+	s->rl_until_ms = now + ms;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	conn_pause(s->conn, 1);
+	evtimer_add(s->rl_timer, &tv);
+}
+
+static void rl_log(struct session *s, enum rl_verdict v)
+{
+	uint64_t now = clock_mono_ms();
+
+	s->rl_refused++;
+	if (s->rl_logged_ms != 0 && now - s->rl_logged_ms < RL_LOG_EVERY_MS)
+		return;
+	log_warn("%s: rate limited (%s); %u stanzas refused since the last "
+	    "such line", who(s), ratelimit_name(v), s->rl_refused);
+	s->rl_logged_ms = now;
+	s->rl_refused = 0;
+}
+
+/* No stranger: a subscription either way, or one who asked for one.  An
+ * item the user merely added is not enough: anyone can add a thousand. */
+static int rl_known(void *ud, const char *to)
+{
+	struct session *s = ud;
+	struct roster_item it;
+	int known;
+
+	memset(&it, 0, sizeof(it));
+	if (store_roster_get(s->srv->store, s->user, to, &it) != STORE_OK)
+		return 0;
+	known = it.sub != SUB_NONE || it.pending_in;
+	roster_item_clear(&it);
+	return known;
+}
+
+/* A message that starts or continues a conversation with someone else:
+ * not an error, not to a room, not to the user's own account or the
+ * server. */
+static int writes_to(const struct session *s, const char *type,
+    const struct jid *to)
+{
+	if (to == NULL || to->local == NULL)
+		return 0;
+	if (type != NULL && (strcmp(type, "error") == 0 ||
+	    strcmp(type, "groupchat") == 0))
+		return 0;
+	return strcmp(to->local, s->user) != 0 ||
+	    strcmp(to->domain, s->srv->cfg->domain) != 0;
+}
+
+/*
+ * The one place where the per-account rate limits are enforced, for every
+ * stanza a bound session sends, before it is routed.  Returns 0 to route
+ * it; -1 when it was refused: answered with policy-violation (type wait,
+ * RFC 6120 8.3.3.12) saying which limit, unless it is an error or an IQ
+ * response (errors are never answered with errors, and a response has
+ * nobody to tell), and the connection reads nothing until that limit has
+ * room.  Presence is refused like the rest (RFC 6121 allows presence
+ * errors, and the client learns its update did not go out), except going
+ * offline: refusing that would leave the user shown online.
+ */
+static int rate_check(struct session *s, const struct xml_node *root,
+    const struct jid *to)
+{
+	struct ratelimit *rl = s->srv->ratelimit;
+	const char *type = xml_attr(root, "type");
+	enum rl_bucket kind;
+	enum rl_verdict v;
+	uint64_t wait;
+	char text[256];
+
+	kind = strcmp(root->name, "message") == 0 ? RL_MESSAGE :
+	    strcmp(root->name, "presence") == 0 ? RL_PRESENCE : RL_IQ;
+	v = ratelimit_charge(rl, s->user, kind, xml_stream_last_size(s->xs),
+	    &wait);
+	if (v == RL_PASS && kind == RL_MESSAGE && writes_to(s, type, to)) {
+		struct buf b = BUF_INIT;
+
+		jid_bare_str(to, &b);
+		v = ratelimit_recipient(rl, s->user, buf_str(&b), rl_known, s,
+		    &wait);
+		buf_free(&b);
+	}
+	if (v == RL_PASS)
+		return 0;
+	if (kind == RL_PRESENCE && to == NULL && s->available &&
+	    type != NULL && strcmp(type, "unavailable") == 0)
+		return 0;
+	rl_log(s, v);
+	rl_pause(s, wait);
+	if (type != NULL && (strcmp(type, "error") == 0 ||
+	    (kind == RL_IQ && strcmp(type, "result") == 0)))
+		return -1;
+	ratelimit_explain(rl, v, text, sizeof(text));
+	send_error_reply(s, root, stanza_error_reply_type(root,
+	    ERR_POLICY_VIOLATION, "wait", text));
+	return -1;
+}
+
 /* ---- stanzas ------------------------------------------------------------ */
 
 static int is_stanza(const struct xml_node *el)
@@ -896,6 +1049,9 @@ static void active_stanza(struct session *s, struct xml_stanza *st)
 			buf_free(&b);
 		}
 	}
+	if (s->srv->ratelimit != NULL &&
+	    rate_check(s, root, to != NULL ? &j : NULL) != 0)
+		goto drop;
 	if (strcmp(root->name, "iq") == 0) {
 		const char *id = xml_attr(root, "id");
 		int getset = type && (strcmp(type, "get") == 0 ||
@@ -971,6 +1127,8 @@ static void on_stanza(void *ud, struct xml_stanza *st)
 		else if (strcmp(el->ns, NS_SASL) == 0 &&
 		    strcmp(el->name, "abort") == 0)
 			sasl_failure(s, "aborted", NULL);
+		else if (im_register_preauth(s, el) == 0)
+			;	/* in-band registration (XEP-0077) */
 		else
 			session_stream_error(s, SE_NOT_AUTHORIZED,
 			    "log in first");

@@ -8,7 +8,9 @@
  * (direct-TLS connections start with TLS up and skip TLS_NEG).  Before
  * ACTIVE only stream-level elements are accepted; in ACTIVE every stanza is
  * checked and stamped here (to parsed, from set to the full JID, type
- * checked) before the router sees it.
+ * checked) and charged to the account's rate limits (xmpp/ratelimit.h)
+ * before the router sees it; before authentication, a connection's bytes
+ * are bounded by [c2s] max_unauth_bytes.
  *
  * Lifetime: created on accept, freed when its connection reports closed
  * (never inside a callback).  session_close() and session_stream_error()
@@ -32,6 +34,7 @@ struct server;
 struct conn;
 struct xml_stream;
 struct im_caps;
+struct im_register;
 
 enum session_state {
 	SS_HEADER,	/* waiting for a stream header */
@@ -61,6 +64,7 @@ struct session {
 	unsigned		 available:1;	/* sent available presence */
 	unsigned		 ping_out:1;	/* server ping unanswered */
 	unsigned		 roster_requested:1; /* interested (RFC 6121 2.1.6) */
+	unsigned		 blocklist_requested:1; /* XEP-0191 pushes */
 	unsigned		 carbons:1;	/* XEP-0280 enabled */
 	unsigned		 csi_inactive:1; /* XEP-0352 */
 
@@ -69,6 +73,7 @@ struct session {
 	const char		*mech;
 	char			*sasl_user;	/* normalised localpart */
 	unsigned		 auth_failures;
+	size_t			 unauth_bytes;	/* read before SASL success */
 
 	/* after bind */
 	char			*user;		/* localpart, after SASL */
@@ -86,8 +91,16 @@ struct session {
 	/* XEP-0115 caps and the PEP nodes this resource wants events for
 	 * (+notify); owned by im/caps.c, freed with im_caps_free(). */
 	struct im_caps		*caps;
+	/* In-band registration on this connection (im/register.c). */
+	struct im_register	*reg;
 
 	struct event		*timer;		/* auth deadline / pings */
+	/* Rate limits: resumes reading after a pause (made when first
+	 * needed), and what the log was last told. */
+	struct event		*rl_timer;
+	uint64_t		 rl_until_ms;	/* reading resumes then */
+	uint64_t		 rl_logged_ms;
+	unsigned		 rl_refused;	/* since the last log line */
 	uint64_t		 last_read_ms;
 	uint64_t		 ping_sent_ms;	/* when ping_out was set */
 	uint64_t		 deadline_ms;	/* log in and bind before */

@@ -152,6 +152,10 @@ class Server:
         self.tls_port = free_port()
         while self.tls_port == self.port:
             self.tls_port = free_port()
+        # HTTPS (file uploads); a test may turn it off with listen = ''.
+        self.http_port = free_port()
+        while self.http_port in (self.port, self.tls_port):
+            self.http_port = free_port()
         self.conf_path = os.path.join(self.dir, 'parley.conf')
         self.log_path = os.path.join(self.dir, 'parleyd.log')
         self.cert = os.path.join(self.data_dir, 'tls', 'cert.pem')
@@ -165,6 +169,7 @@ class Server:
                        'log_level': 'info'},
             'c2s': {'listen': '127.0.0.1:%d' % self.port,
                     'tls_listen': '127.0.0.1:%d' % self.tls_port},
+            'http': {'listen': '127.0.0.1:%d' % self.http_port},
         }
         for sec, kv in (config or {}).items():
             for k, v in kv.items():
@@ -197,6 +202,9 @@ class Server:
                                      cwd=self.dir)
         end = time.monotonic() + 15
         pending = [self.port, self.tls_port]
+        if self.config.get('http', {}).get('listen') == \
+                '127.0.0.1:%d' % self.http_port:
+            pending.append(self.http_port)
         while pending:
             if self.proc.poll() is not None:
                 raise AssertionError('parleyd exited with %s at start:\n%s'

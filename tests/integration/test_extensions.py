@@ -329,7 +329,14 @@ class VCardTest(IMTestCase):
 # XEP-0030
 
 WORKING = {NS_PING, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_CARBONS, NS_PRIVATE,
-           NS_VCARD, NS_OFFLINE}
+           NS_VCARD, NS_OFFLINE,
+           # XEP-0191 blocking and XEP-0377 reports (test_blocking.py)
+           'urn:xmpp:blocking', 'urn:xmpp:reporting:1',
+           'urn:xmpp:reporting:0',
+           # XEP-0077 password change after login (test_register.py)
+           'jabber:iq:register',
+           # XEP-0363 HTTP upload, on the HTTPS port (test_upload.py)
+           'urn:xmpp:http:upload:0'}
 
 
 def features(el):

@@ -457,6 +457,156 @@ static void test_finish_paths(void **state)
 	config_free(&c);
 }
 
+/* [policy] and [register] (first-contact consent, im/consent.c). */
+static void test_policy(void **state)
+{
+	struct config c;
+	char err[512];
+
+	config_defaults(&c);
+	assert_int_equal(c.first_contact, FC_AUTO);
+	assert_int_equal(c.register_mode, REGISTER_CLOSED);
+	assert_int_equal(c.max_held_messages, PARLEY_HELD_MSGS_DEFAULT);
+	assert_int_equal(c.max_held_bytes, PARLEY_HELD_BYTES_DEFAULT);
+	assert_int_equal(c.max_first_contacts_per_hour,
+	    PARLEY_FIRST_CONTACTS_HOUR_DEFAULT);
+	assert_int_equal(c.first_contact_domains.n, 0);
+	config_free(&c);
+
+	assert_int_equal(load(&c, "[policy]\nfirst_contact = contacts\n"
+	    "first_contact_domains = A.example. , b.example\n"
+	    "max_held_messages = 7\nmax_held_bytes = 4096\n"
+	    "max_first_contacts_per_hour = 20\n"
+	    "[register]\nmode = invite\n", err, sizeof(err)), 0);
+	assert_int_equal(c.first_contact, FC_CONTACTS);
+	assert_int_equal(c.register_mode, REGISTER_INVITE);
+	assert_int_equal(c.first_contact_domains.n, 2);
+	assert_string_equal(c.first_contact_domains.v[0], "a.example");
+	assert_string_equal(c.first_contact_domains.v[1], "b.example");
+	assert_int_equal(c.max_held_messages, 7);
+	assert_int_equal(c.max_held_bytes, 4096);
+	assert_int_equal(c.max_first_contacts_per_hour, 20);
+	config_free(&c);
+
+	assert_int_equal(first_contact_parse("anyone"), FC_ANYONE);
+	assert_int_equal(first_contact_parse("everyone"), -1);
+	expect_error("[policy]\nfirst_contact = everyone\n", 2,
+	    "[policy] first_contact: must be auto, contacts, domain or "
+	    "anyone");
+	expect_error("[register]\nmode = yes\n", 2,
+	    "[register] mode: must be closed, invite or open");
+	expect_error("[policy]\nfirst_contact_domains = a.example,,b\n", 2,
+	    "[policy] first_contact_domains: empty domain in the list");
+	expect_error("[policy]\nfirst_contact_domains = not a domain\n", 2,
+	    "[policy] first_contact_domains: not a domain: not a valid "
+	    "domain name");
+	expect_error("[policy]\nmax_held_messages = 0\n", 2,
+	    "[policy] max_held_messages: must be a number from 1 to 100");
+}
+
+/* Per-account rate limits (xmpp/ratelimit.c) and the byte budget before
+ * logging in. */
+static void test_rate_limits(void **state)
+{
+	struct config c;
+	char err[512];
+
+	config_defaults(&c);
+	assert_int_equal(c.message_rate, PARLEY_MSG_RATE_DEFAULT);
+	assert_int_equal(c.message_burst, PARLEY_MSG_BURST_DEFAULT);
+	assert_int_equal(c.presence_rate, PARLEY_PRES_RATE_DEFAULT);
+	assert_int_equal(c.presence_burst, PARLEY_PRES_BURST_DEFAULT);
+	assert_int_equal(c.iq_rate, PARLEY_IQ_RATE_DEFAULT);
+	assert_int_equal(c.iq_burst, PARLEY_IQ_BURST_DEFAULT);
+	assert_int_equal(c.byte_rate, PARLEY_BYTE_RATE_DEFAULT);
+	assert_int_equal(c.byte_burst, PARLEY_BYTE_BURST_DEFAULT);
+	assert_int_equal(c.new_recipients_per_hour,
+	    PARLEY_NEW_RCPT_HOUR_DEFAULT);
+	assert_int_equal(c.max_unauth_bytes, PARLEY_UNAUTH_BYTES_DEFAULT);
+	config_free(&c);
+
+	assert_int_equal(load(&c, "[c2s]\nmax_unauth_bytes = 4096\n"
+	    "[limits]\nmessage_rate = 1\nmessage_burst = 2\n"
+	    "presence_rate = 3\npresence_burst = 4\niq_rate = 5\n"
+	    "iq_burst = 6\nbyte_rate = 7\nbyte_burst = 300000\n"
+	    "new_recipients_per_hour = 9\n", err, sizeof(err)), 0);
+	assert_int_equal(c.max_unauth_bytes, 4096);
+	assert_int_equal(c.message_rate, 1);
+	assert_int_equal(c.message_burst, 2);
+	assert_int_equal(c.presence_rate, 3);
+	assert_int_equal(c.presence_burst, 4);
+	assert_int_equal(c.iq_rate, 5);
+	assert_int_equal(c.iq_burst, 6);
+	assert_int_equal(c.byte_rate, 7);
+	assert_int_equal(c.byte_burst, 300000);
+	assert_int_equal(c.new_recipients_per_hour, 9);
+	config_free(&c);
+
+	expect_error("[limits]\nmessage_rate = 0\n", 2,
+	    "[limits] message_rate: must be a number from 1 to 1000000");
+	expect_error("[c2s]\nmax_unauth_bytes = 100\n", 2,
+	    "[c2s] max_unauth_bytes: must be a number from 4096 to 16777216");
+	/* The largest stanza must fit in the byte bucket, unless the
+	 * limits are off. */
+	expect_error("[limits]\nbyte_burst = 1000\nmax_stanza_size = 20000\n",
+	    3, "[limits] byte_burst: must be at least max_stanza_size "
+	    "(20000)");
+	assert_int_equal(load(&c, "[limits]\nbyte_burst = 1000\n"
+	    "rate_limits = off\n", err, sizeof(err)), 0);
+	config_free(&c);
+}
+
+static void test_uploads(void **state)
+{
+	struct config c;
+	char err[512];
+
+	config_defaults(&c);
+	assert_int_equal(c.http_listen.n, 1);
+	assert_string_equal(c.http_listen.addr[0], "127.0.0.1:5281");
+	assert_int_equal(c.upload_max_file_size, PARLEY_UPLOAD_FILE_MAX_DEFAULT);
+	assert_int_equal(c.upload_expire_days, 7);
+	assert_int_equal(c.scan_enabled, 1);
+	assert_int_equal(c.scan_fail_open, 0);
+	assert_int_equal(c.p2p_allow, 0);
+	assert_true(c.upload_refused_types.n > 0);
+	assert_string_equal(c.upload_refused_types.v[0], "text/html");
+	config_free(&c);
+
+	assert_int_equal(load(&c, "[http]\nlisten =\nurl = https://x.example/"
+	    "\n[upload]\nallowed_types = Image/png, text/plain\n"
+	    "refused_types =\nquota = 5000\n[scan]\nenabled = off\n"
+	    "[policy]\np2p_transfers = allow\n", err, sizeof(err)), 0);
+	assert_int_equal(c.http_listen.n, 0);
+	assert_string_equal(c.http_url, "https://x.example");
+	assert_int_equal(c.upload_allowed_types.n, 2);
+	assert_string_equal(c.upload_allowed_types.v[0], "image/png");
+	assert_string_equal(c.upload_allowed_types.v[1], "text/plain");
+	assert_int_equal(c.upload_refused_types.n, 0);
+	assert_int_equal(c.upload_quota, 5000);
+	assert_int_equal(c.scan_enabled, 0);
+	assert_int_equal(c.p2p_allow, 1);
+	config_free(&c);
+	/* A whole type: "image/" and a star. */
+	assert_int_equal(load(&c, "[upload]\nallowed_types = image/\x2a\n",
+	    err, sizeof(err)), 0);
+	assert_string_equal(c.upload_allowed_types.v[0], "image/\x2a");
+	config_free(&c);
+
+	expect_error("[upload]\nallowed_types = image\n", 2,
+	    "[upload] allowed_types: image: not a media type like image/png "
+	    "or image/\x2a");
+	expect_error("[upload]\nrefused_types = a/b,\n", 2,
+	    "[upload] refused_types: empty type in the list");
+	expect_error("[http]\nurl = http://x\n", 2,
+	    "[http] url: must be an https:// URL (printable ASCII, no quotes "
+	    "or spaces)");
+	expect_error("[policy]\np2p_transfers = maybe\n", 2,
+	    "[policy] p2p_transfers: must be refuse or allow");
+	expect_error("[upload]\nmax_file_size = 10\n", 2,
+	    "[upload] max_file_size: must be a number from 1024 to 1073741824");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +628,9 @@ int main(void)
 		cmocka_unit_test(test_indented_line_not_continuation),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_finish_paths),
+		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_rate_limits),
+		cmocka_unit_test(test_uploads),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
