@@ -362,6 +362,54 @@ static int check_listen_addr(const char *a, const char **why)
 	return 0;
 }
 
+/*
+ * Splits a comma-separated value into items with the spaces around them
+ * trimmed, refusing empty items and more than max; take() checks and keeps
+ * each one (returns -1 after reporting why).  one/many name an item in the
+ * errors ("address", "addresses").  An empty value is an empty list.
+ */
+static int split_list(struct parse_ctx *x, const struct key *k,
+    const char *value, const char *one, const char *many, size_t max,
+    int (*take)(struct parse_ctx *, const struct key *, const char *,
+    size_t, void *), void *ud)
+{
+	const char *p = value;
+	size_t n = 0;
+
+	while (*p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *s = p, *e = p + len;
+
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (s == e) {
+			ctx_error(x, "[%s] %s: empty %s in the list",
+			    k->section, k->name, one);
+			return -1;
+		}
+		if (n == max) {
+			ctx_error(x, "[%s] %s: at most %zu %s",
+			    k->section, k->name, max, many);
+			return -1;
+		}
+		if (take(x, k, s, (size_t)(e - s), ud) != 0)
+			return -1;
+		n++;
+		if (end == NULL)
+			break;
+		p = end + 1;
+		if (*p == '\0') {
+			ctx_error(x, "[%s] %s: empty %s in the list",
+			    k->section, k->name, one);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void listen_clear(struct listen_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
@@ -371,55 +419,36 @@ static void listen_clear(struct listen_list *l)
 	l->n = 0;
 }
 
+static int take_listen(struct parse_ctx *x, const struct key *k,
+    const char *s, size_t n, void *ud)
+{
+	struct listen_list *l = ud;
+	const char *why;
+	char *item = xstrndup(s, n);
+
+	l->addr[l->n++] = item;
+	if (check_listen_addr(item, &why) != 0) {
+		ctx_error(x, "[%s] %s: %s: %s", k->section, k->name, item,
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_listen(struct parse_ctx *x, const struct key *k,
     const char *value, struct listen_list *out)
 {
 	struct listen_list nl;
-	const char *p = value, *why;
 
 	memset(&nl, 0, sizeof(nl));
-	while (*p != '\0') {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *s = p, *e = p + len;
-		char *item;
-
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		while (e > s && isspace((unsigned char)e[-1]))
-			e--;
-		if (s == e) {
-			ctx_error(x, "[%s] %s: empty address in the list",
-			    k->section, k->name);
-			goto fail;
-		}
-		if (nl.n == CONFIG_MAX_LISTEN) {
-			ctx_error(x, "[%s] %s: at most %d addresses",
-			    k->section, k->name, CONFIG_MAX_LISTEN);
-			goto fail;
-		}
-		item = xstrndup(s, (size_t)(e - s));
-		nl.addr[nl.n++] = item;
-		if (check_listen_addr(item, &why) != 0) {
-			ctx_error(x, "[%s] %s: %s: %s", k->section, k->name,
-			    item, why);
-			goto fail;
-		}
-		if (end == NULL)
-			break;
-		p = end + 1;
-		if (*p == '\0') {
-			ctx_error(x, "[%s] %s: empty address in the list",
-			    k->section, k->name);
-			goto fail;
-		}
+	if (split_list(x, k, value, "address", "addresses", CONFIG_MAX_LISTEN,
+	    take_listen, &nl) != 0) {
+		listen_clear(&nl);
+		return -1;
 	}
 	listen_clear(out);
 	*out = nl;
 	return 0;
-fail:
-	listen_clear(&nl);
-	return -1;
 }
 
 /* "a, b or c" for an error message. */
@@ -452,59 +481,39 @@ static void domains_clear(struct domain_list *l)
 
 /* "a.example, b.example": each a valid domainpart, stored normalised.
  * An empty value is an empty list. */
+static int take_domain(struct parse_ctx *x, const struct key *k,
+    const char *s, size_t n, void *ud)
+{
+	struct domain_list *l = ud;
+	char *item = xstrndup(s, n);
+	struct jid j;
+
+	if (jid_make(NULL, item, NULL, &j) != 0) {
+		ctx_error(x, "[%s] %s: %s: not a valid domain name",
+		    k->section, k->name, item);
+		free(item);
+		return -1;
+	}
+	free(item);
+	l->v[l->n++] = xstrdup(j.domain);
+	jid_free(&j);
+	return 0;
+}
+
 static int parse_domains(struct parse_ctx *x, const struct key *k,
     const char *value, struct domain_list *out)
 {
 	struct domain_list nl;
-	const char *p = value;
 
 	memset(&nl, 0, sizeof(nl));
-	while (*p != '\0') {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *s = p, *e = p + len;
-		char *item;
-		struct jid j;
-
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		while (e > s && isspace((unsigned char)e[-1]))
-			e--;
-		if (s == e) {
-			ctx_error(x, "[%s] %s: empty domain in the list",
-			    k->section, k->name);
-			goto fail;
-		}
-		if (nl.n == CONFIG_MAX_DOMAINS) {
-			ctx_error(x, "[%s] %s: at most %d domains",
-			    k->section, k->name, CONFIG_MAX_DOMAINS);
-			goto fail;
-		}
-		item = xstrndup(s, (size_t)(e - s));
-		if (jid_make(NULL, item, NULL, &j) != 0) {
-			ctx_error(x, "[%s] %s: %s: not a valid domain name",
-			    k->section, k->name, item);
-			free(item);
-			goto fail;
-		}
-		free(item);
-		nl.v[nl.n++] = xstrdup(j.domain);
-		jid_free(&j);
-		if (end == NULL)
-			break;
-		p = end + 1;
-		if (*p == '\0') {
-			ctx_error(x, "[%s] %s: empty domain in the list",
-			    k->section, k->name);
-			goto fail;
-		}
+	if (split_list(x, k, value, "domain", "domains", CONFIG_MAX_DOMAINS,
+	    take_domain, &nl) != 0) {
+		domains_clear(&nl);
+		return -1;
 	}
 	domains_clear(out);
 	*out = nl;
 	return 0;
-fail:
-	domains_clear(&nl);
-	return -1;
 }
 
 static void types_clear(struct type_list *l)
@@ -548,58 +557,39 @@ int config_media_type_ok(const char *s, size_t len, int wild)
 /* "image/png, audio/mpeg": each a media type, stored lower-case; a
  * whole type ("image/" and a star) is allowed in the list.  An empty
  * value is an empty list. */
+static int take_type(struct parse_ctx *x, const struct key *k,
+    const char *s, size_t n, void *ud)
+{
+	struct type_list *l = ud;
+	char *item;
+
+	if (config_media_type_ok(s, n, 1) != 0) {
+		ctx_error(x, "[%s] %s: %.*s: not a media type like "
+		    "image/png or image/*", k->section, k->name,
+		    (int)(n > 64 ? 64 : n), s);
+		return -1;
+	}
+	item = xstrndup(s, n);
+	for (char *c = item; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	l->v[l->n++] = item;
+	return 0;
+}
+
 static int parse_types(struct parse_ctx *x, const struct key *k,
     const char *value, struct type_list *out)
 {
 	struct type_list nl;
-	const char *p = value;
 
 	memset(&nl, 0, sizeof(nl));
-	while (*p != '\0') {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *s = p, *e = p + len;
-		char *item;
-
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		while (e > s && isspace((unsigned char)e[-1]))
-			e--;
-		if (s == e) {
-			ctx_error(x, "[%s] %s: empty type in the list",
-			    k->section, k->name);
-			goto fail;
-		}
-		if (nl.n == CONFIG_MAX_TYPES) {
-			ctx_error(x, "[%s] %s: at most %d types",
-			    k->section, k->name, CONFIG_MAX_TYPES);
-			goto fail;
-		}
-		if (config_media_type_ok(s, (size_t)(e - s), 1) != 0) {
-			ctx_error(x, "[%s] %s: %.*s: not a media type like "
-			    "image/png or image/*", k->section, k->name,
-			    (int)(e - s > 64 ? 64 : e - s), s);
-			goto fail;
-		}
-		item = xstrndup(s, (size_t)(e - s));
-		for (char *c = item; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		nl.v[nl.n++] = item;
-		if (end == NULL)
-			break;
-		p = end + 1;
-		if (*p == '\0') {
-			ctx_error(x, "[%s] %s: empty type in the list",
-			    k->section, k->name);
-			goto fail;
-		}
+	if (split_list(x, k, value, "type", "types", CONFIG_MAX_TYPES,
+	    take_type, &nl) != 0) {
+		types_clear(&nl);
+		return -1;
 	}
 	types_clear(out);
 	*out = nl;
 	return 0;
-fail:
-	types_clear(&nl);
-	return -1;
 }
 
 static int set_value(struct parse_ctx *x, const struct key *k,
