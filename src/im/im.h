@@ -106,6 +106,10 @@ void	 im_carbons_received(struct im_req *req, struct session **delivered,
 int	 im_offline_enabled(const struct server *srv);
 /* Sends stored messages to a resource that just became available. */
 void	 im_offline_deliver(struct session *s);
+/* Tells the user, at initial presence, what the server owes them a word
+ * about (store/notice.h): one message from the domain per notice, then
+ * deletes them.  Called after offline delivery. */
+void	 im_notice_deliver(struct session *s);
 void	 im_session(struct im_req *req);
 void	 im_disco_info(struct im_req *req);
 void	 im_disco_items(struct im_req *req);

@@ -273,6 +273,7 @@ static void broadcast(struct im_req *req)
 	im_roster_deliver_pending(s);
 	im_consent_deliver(s);	/* older than anything stored offline */
 	im_offline_deliver(s);
+	im_notice_deliver(s);
 	im_pep_available(s, 1);
 }
 

@@ -199,6 +199,36 @@ static const char *const migrations[] = {
 	"  upload_id INTEGER,"
 	"  file TEXT"
 	");",
+	/*
+	 * 7: notices the server owes a user (store/notice.c): what an admin
+	 * read or exported of the account's data, told at the next login so
+	 * that no access is silent.  They go with the account.
+	 */
+	"CREATE TABLE notices ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  user TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  stamp INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  text TEXT NOT NULL"
+	");"
+	"CREATE INDEX notices_by_user ON notices (user, id);",
+	/*
+	 * 8: the admin's audit trail (store/audit.c): metadata of events,
+	 * never a message body.  addr is the client's address, kept here
+	 * and nowhere else, shown only to the admin.  Rows stay when the
+	 * account goes (they are the admin's record) until the retention
+	 * job deletes them.
+	 */
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  stamp INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  account TEXT,"
+	"  addr TEXT,"
+	"  detail TEXT"
+	");"
+	"CREATE INDEX audit_by_account ON audit (account, stamp);"
+	"CREATE INDEX audit_by_stamp ON audit (stamp);",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -38,6 +38,8 @@
 #define NS_SID		"urn:xmpp:sid:0"
 /* Parley's own: first-contact consent (im/consent.c, docs/FEATURES.md). */
 #define NS_CONSENT	"urn:parley:consent:0"
+/* Parley's own: notices of access to a user's data (im/notice.c). */
+#define NS_NOTICE	"urn:parley:notice:0"
 
 /* In-band registration (XEP-0077) and invitation tokens (XEP-0445). */
 #define NS_REGISTER	"jabber:iq:register"

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "net/reglimit.h"
 #include "net/listener.h"
 #include "net/tls.h"
+#include "store/audit.h"
 #include "store/store.h"
 #include "xmpp/authfail.h"
 #include "xmpp/ratelimit.h"
@@ -324,4 +326,20 @@ void server_free(struct server *srv)
 	if (srv->store)
 		store_close(srv->store);
 	SSL_CTX_free(srv->tls);
+}
+
+void server_audit(struct server *srv, const char *kind, const char *account,
+    const char *addr, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(detail, sizeof(detail), fmt, ap);
+		va_end(ap);
+	}
+	if (store_audit_add(srv->store, clock_wall_s(), kind, account, addr,
+	    fmt != NULL ? detail : NULL) != STORE_OK)
+		log_error("audit %s: %s", kind, store_errmsg(srv->store));
 }

@@ -59,5 +59,13 @@ int	 server_init(struct server *srv, const struct config *cfg, char *err,
 /* Runs until SIGTERM/SIGINT; then closes every session cleanly. */
 int	 server_run(struct server *srv);
 void	 server_free(struct server *srv);
+/* Records one event in the admin's audit trail (store/audit.h): kind,
+ * account (or NULL), the client's address (or NULL), and a detail made
+ * from fmt (or NULL).  The detail names limits, policies and reasons,
+ * never a message body or a secret.  A store error is logged, never
+ * fatal: the event that is being audited goes on. */
+void	 server_audit(struct server *srv, const char *kind,
+	    const char *account, const char *addr, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
 
 #endif
