@@ -143,9 +143,9 @@ void session_csi_flush(struct session *s)
 	/* Detach first: conn_write never re-enters, but keep it obvious. */
 	s->held = NULL;
 	s->nheld = 0;
-	metrics.stanzas_out[MK_PRESENCE] += n;
 	for (size_t i = 0; i < n; i++) {
-		conn_write(s->conn, h[i].data, h[i].len);
+		if (conn_write(s->conn, h[i].data, h[i].len) == 0)
+			metrics.stanzas_out[MK_PRESENCE]++;
 		free(h[i].from);
 		free(h[i].data);
 	}
@@ -162,9 +162,8 @@ void session_send_raw(struct session *s, const char *data, size_t len)
 		session_csi_flush(s);
 	/* One stanza per call, serialized without a prefix: "<message",
 	 * "<presence" or "<iq". */
-	if (len > 1)
+	if (conn_write(s->conn, data, len) == 0 && len > 1)
 		metrics.stanzas_out[metrics_kind_of(data + 1)]++;
-	conn_write(s->conn, data, len);
 }
 
 void session_send_presence(struct session *s, const char *from,

@@ -220,6 +220,15 @@ class MetricsPageTest(MetricsCase):
         self.assertEqual(last['parley_connections_total'] -
                          after['parley_connections_total'], 2)
         self.assertGreater(last['parley_store_write_seconds_count'], 0)
+        # A message for an account that is offline is stored: the queue
+        # gauge moves (and the store write is timed).
+        amy.message('flood@localhost', 'for later')
+        self.ping(amy)
+        stored = self.scrape()
+        self.assertEqual(stored['parley_offline_messages'] -
+                         last['parley_offline_messages'], 1)
+        self.assertGreater(stored['parley_store_write_seconds_count'],
+                           last['parley_store_write_seconds_count'])
 
     def test_rate_limit_hits_are_counted_by_limit(self):
         flood, ben = self.login('flood'), self.login('ben')
