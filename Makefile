@@ -26,7 +26,8 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) $(CFLAGS) \
 LIBS	:= $(PKG_LIBS) -lm
 
 LIB_SRC	:= $(sort $(wildcard src/core/*.c src/net/*.c src/xml/*.c \
-	   src/xmpp/*.c src/im/*.c src/store/*.c src/http/*.c src/scan/*.c))
+	   src/xmpp/*.c src/im/*.c src/store/*.c src/http/*.c src/scan/*.c \
+	   src/admin/*.c))
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB	:= $(BUILD)/libparley.a
 

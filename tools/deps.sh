@@ -4,10 +4,12 @@
 set -e
 # libmicrohttpd-dev: the HTTPS upload port (src/http/http.h says why not
 # evhttp); clamav-daemon: clamd scans uploads (the tests start their own);
-# python3-aiohttp: slixmpp's XEP-0363 plugin uploads with it.
+# python3-aiohttp: slixmpp's XEP-0363 plugin uploads with it;
+# python3-prometheus-client: its strict OpenMetrics parser checks /metrics.
 PKGS="build-essential pkg-config libssl-dev libexpat1-dev libevent-dev
 libsqlite3-dev libinih-dev libcmocka-dev libstrophe-dev python3-slixmpp
-clang libclang-rt-14-dev libmicrohttpd-dev clamav-daemon python3-aiohttp"
+clang libclang-rt-14-dev libmicrohttpd-dev clamav-daemon python3-aiohttp
+python3-prometheus-client"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -52,6 +52,9 @@ static const char *const first_contact_list[] = {
 static const char *const p2p_list[] = {
 	"refuse", "allow", NULL,
 };
+static const char *const metrics_access_list[] = {
+	"loopback", "token", NULL,
+};
 static const char *const register_mode_list[] = {
 	"closed", "invite", "open", NULL,
 };
@@ -202,6 +205,13 @@ static const struct key keys[] = {
 	    1, PARLEY_SCAN_TIMEOUT_CEILING },
 
 	{ "policy", "p2p_transfers", K_ENUM, OFF(p2p_allow), 0, 0, p2p_list },
+
+	{ "metrics", "enabled", K_BOOL, OFF(metrics_enabled), 0, 0 },
+	{ "metrics", "access", K_ENUM, OFF(metrics_access), 0, 0,
+	    metrics_access_list },
+	{ "metrics", "token", K_STR, OFF(metrics_token), 0, 0 },
+	{ "metrics", "flush_interval", K_UINT, OFF(metrics_flush_interval),
+	    1, PARLEY_METRICS_FLUSH_CEILING },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -240,7 +250,7 @@ static void ctx_error(struct parse_ctx *x, const char *fmt, ...)
 
 static const char *const section_names[] = {
 	"server", "c2s", "tls", "auth", "limits", "policy", "register",
-	"http", "upload", "scan",
+	"http", "upload", "scan", "metrics",
 };
 
 static int section_known(const char *s, size_t n)
@@ -874,6 +884,10 @@ void config_defaults(struct config *c)
 	c->scan_fail_open = 0;
 	c->scan_timeout = PARLEY_SCAN_TIMEOUT_DEFAULT;
 	c->p2p_allow = 0;
+	c->metrics_enabled = 1;
+	c->metrics_access = METRICS_ACCESS_LOOPBACK;
+	c->metrics_token = xstrdup("");
+	c->metrics_flush_interval = PARLEY_METRICS_FLUSH_DEFAULT;
 
 	c->cert_is_generated = 0;
 }
@@ -927,6 +941,28 @@ static void check_cross(struct parse_ctx *x)
 			x->lineno = x->seen[iu];
 			ctx_error(x, "[http] url: must be an https:// URL "
 			    "(printable ASCII, no quotes or spaces)");
+			return;
+		}
+	}
+	/* The metrics token goes in an Authorization header as is
+	 * (RFC 6750 b64token characters), and is long enough not to be
+	 * guessed over HTTP. */
+	if (*c->metrics_token != '\0' || c->metrics_access ==
+	    METRICS_ACCESS_TOKEN) {
+		size_t it = key_index("metrics", "token");
+		size_t ia = key_index("metrics", "access");
+		const char *t = c->metrics_token;
+		int bad = strlen(t) < PARLEY_METRICS_TOKEN_MIN;
+
+		for (; *t && !bad; t++)
+			bad = !isalnum((unsigned char)*t) &&
+			    strchr("-._~+/=", *t) == NULL;
+		if (bad) {
+			x->lineno = x->seen[it] ? x->seen[it] : x->seen[ia];
+			ctx_error(x, "[metrics] token: must be at least %d "
+			    "characters of A-Z a-z 0-9 - . _ ~ + / =%s",
+			    PARLEY_METRICS_TOKEN_MIN, *c->metrics_token ? "" :
+			    " (access = token needs one)");
 			return;
 		}
 	}
@@ -1052,6 +1088,11 @@ void config_free(struct config *c)
 	free(c->http_url);
 	free(c->upload_dir);
 	free(c->clamd_socket);
+	if (c->metrics_token != NULL) {
+		explicit_bzero(c->metrics_token, strlen(c->metrics_token));
+		free(c->metrics_token);
+		c->metrics_token = NULL;
+	}
 	c->http_url = c->upload_dir = c->clamd_socket = NULL;
 	c->domain = c->data_dir = c->database = NULL;
 	c->cert = c->key = c->ciphers = NULL;

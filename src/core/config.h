@@ -44,6 +44,12 @@ enum register_mode {
 	REGISTER_OPEN,		/* anyone */
 };
 
+/* [metrics] access: who may read /metrics. */
+enum metrics_access {
+	METRICS_ACCESS_LOOPBACK = 0,	/* loopback clients, or the token */
+	METRICS_ACCESS_TOKEN,		/* the token, from anywhere */
+};
+
 struct domain_list {
 	size_t	 n;
 	char	*v[CONFIG_MAX_DOMAINS];	/* normalised domains */
@@ -151,6 +157,12 @@ struct config {
 
 	/* [policy] p2p_transfers: 1 lets direct transfer offers through */
 	int		 p2p_allow;
+
+	/* [metrics] (http/metrics.h, admin/traffic.h) */
+	int		 metrics_enabled;	/* the /metrics page */
+	int		 metrics_access;	/* METRICS_ACCESS_* */
+	char		*metrics_token;		/* "" : none */
+	unsigned	 metrics_flush_interval; /* s between traffic flushes */
 
 	/* derived by config_finish() */
 	int		 cert_is_generated; /* no cert configured: make one */

@@ -264,6 +264,19 @@
 #define PARLEY_SCAN_TIMEOUT_CEILING	3600u
 #define PARLEY_SCAN_PARALLEL		4u
 
+/*
+ * Metrics and traffic counts ([metrics], http/metrics.c, admin/traffic.c).
+ * The bearer token that opens /metrics to non-loopback clients is at
+ * least 16 characters (about 96 bits from a base64 generator), checked
+ * by config.c.  Per-account traffic counts are flushed to the database
+ * every flush_interval seconds: often enough that `parleyctl top` is a
+ * minute behind at most, rarely enough that the writes cost nothing; a
+ * ceiling of an hour keeps the 1h window meaningful.
+ */
+#define PARLEY_METRICS_TOKEN_MIN		16
+#define PARLEY_METRICS_FLUSH_DEFAULT		60u
+#define PARLEY_METRICS_FLUSH_CEILING		3600u
+
 #if PARLEY_STANZA_MAX_DEFAULT > PARLEY_BYTE_BURST_DEFAULT
 #error "byte burst default below the largest stanza"
 #endif

@@ -61,6 +61,7 @@ struct http_req {
 	unsigned		 ended:1;	/* end() was called */
 	unsigned		 waiting:1;	/* http_req_wait() */
 	unsigned		 suspended:1;
+	unsigned		 loopback:1;	/* the client is on this host */
 	struct http_req		*wnext, *wprev;	/* h->waiting */
 };
 
@@ -119,12 +120,14 @@ static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
 
 /* ---- answers ------------------------------------------------------------ */
 
-static void common_headers(struct MHD_Response *resp)
+static void common_headers(struct MHD_Response *resp, int cors)
 {
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Content-Security-Policy",
 	    "default-src 'none'; sandbox");
-	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	if (cors)
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+		    "*");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 }
 
@@ -136,7 +139,7 @@ static void set_reply(struct http_req *r, unsigned status,
 		MHD_destroy_response(resp);
 		return;
 	}
-	common_headers(resp);
+	common_headers(resp, r->route == NULL || !r->route->no_cors);
 	r->reply = resp;
 	r->status = status;
 	if (r->suspended) {
@@ -165,6 +168,17 @@ void http_reply_text(struct http_req *r, unsigned status, const char *text)
 	if (n > 0)
 		MHD_add_response_header(resp, "Content-Type",
 		    "text/plain; charset=utf-8");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	set_reply(r, status, resp);
+}
+
+void http_reply_data(struct http_req *r, unsigned status,
+    const char *content_type, const void *data, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len,
+	    (void *)data, MHD_RESPMEM_MUST_COPY);
+
+	MHD_add_response_header(resp, "Content-Type", content_type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	set_reply(r, status, resp);
 }
@@ -223,6 +237,11 @@ const char *http_req_header(const struct http_req *r, const char *name)
 const char *http_req_peer(const struct http_req *r)
 {
 	return r->peer;
+}
+
+int http_req_peer_loopback(const struct http_req *r)
+{
+	return r->loopback;
 }
 
 const struct http_route *http_req_route(const struct http_req *r)
@@ -354,18 +373,26 @@ static struct http_req *req_new(struct http_server *h,
 	r->c = c;
 	r->method = parse_method(method);
 	r->path = xstrdup(url);
+	/* The TLS client's own address: relay_ready() gave it to MHD with
+	 * the socket pair, which has none of its own. */
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && ci->client_addr != NULL) {
 		const struct sockaddr *sa = ci->client_addr;
 
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET,
-			    &((const struct sockaddr_in *)sa)->sin_addr,
-			    r->peer, sizeof(r->peer));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6,
-			    &((const struct sockaddr_in6 *)sa)->sin6_addr,
-			    r->peer, sizeof(r->peer));
+		if (sa->sa_family == AF_INET) {
+			const struct in_addr *a =
+			    &((const struct sockaddr_in *)sa)->sin_addr;
+
+			inet_ntop(AF_INET, a, r->peer, sizeof(r->peer));
+			r->loopback = (ntohl(a->s_addr) >> 24) == 127;
+		} else if (sa->sa_family == AF_INET6) {
+			const struct in6_addr *a =
+			    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+			inet_ntop(AF_INET6, a, r->peer, sizeof(r->peer));
+			r->loopback = IN6_IS_ADDR_LOOPBACK(a) ||
+			    (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+		}
 	}
 	if (r->peer[0] == '\0')
 		strcpy(r->peer, "unknown");

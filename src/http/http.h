@@ -2,8 +2,8 @@
  * http.h - the HTTPS listener: parleyd's own TLS (an SSL_CTX from
  * net/tls.c, same certificate and settings as the XMPP ports), HTTP/1.1
  * parsed by libmicrohttpd, requests sent to routes by path prefix, all
- * on the server's event loop.  Uploads today; WebSocket and metrics are
- * meant to be more routes.
+ * on the server's event loop.  Uploads and /metrics (http/metrics.h);
+ * WebSocket is meant to be another route.
  *
  * Why libmicrohttpd and not libevent's evhttp: evhttp in libevent 2.1
  * (Debian 12's) reads a request's whole body into memory before any
@@ -23,8 +23,9 @@
  * callback refuses any body with 413 before reading it.
  *
  * Every answer carries X-Content-Type-Options: nosniff, a sandboxing
- * Content-Security-Policy and Access-Control-Allow-Origin: * (browser
- * clients upload with XHR); no Server header names the software.
+ * Content-Security-Policy and, unless its route says no_cors,
+ * Access-Control-Allow-Origin: * (browser clients upload with XHR); no
+ * Server header names the software.
  * OPTIONS (CORS preflight) is answered here for every route.
  */
 #ifndef PARLEY_HTTP_HTTP_H
@@ -66,6 +67,10 @@ struct http_route {
 	 * away): free what the route kept.  Once per begin(). */
 	void	(*done)(struct http_req *r);
 	void	*ud;
+	/* Not for scripts of other web origins: answers carry no
+	 * Access-Control-Allow-Origin, so a page in a browser on this host
+	 * cannot read them (the metrics). */
+	unsigned no_cors:1;
 };
 
 /* Starts the listeners of cfg->http_listen with tls, a context made for
@@ -92,6 +97,9 @@ const char *http_req_path(const struct http_req *r);
 const char *http_req_header(const struct http_req *r, const char *name);
 /* The client's address, for logs. */
 const char *http_req_peer(const struct http_req *r);
+/* 1 when the client connected from this host (127.0.0.0/8, ::1 or
+ * ::ffff:127.0.0.0/104): the TLS client's address, not the socket pair's. */
+int	 http_req_peer_loopback(const struct http_req *r);
 const struct http_route *http_req_route(const struct http_req *r);
 void	*http_req_data(const struct http_req *r);
 void	 http_req_set_data(struct http_req *r, void *data);
@@ -101,6 +109,9 @@ void	 http_req_wait(struct http_req *r);
 /* Answers with text (text/plain, UTF-8) and status. */
 void	 http_reply_text(struct http_req *r, unsigned status,
 	    const char *text);
+/* Answers with len bytes of data (copied) of content_type, not cached. */
+void	 http_reply_data(struct http_req *r, unsigned status,
+	    const char *content_type, const void *data, size_t len);
 /* Answers 200 with size bytes of fd (taken over and closed). */
 void	 http_reply_file(struct http_req *r, int fd, uint64_t size,
 	    const char *content_type, const char *disposition);

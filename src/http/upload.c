@@ -16,6 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "admin/metrics.h"
+#include "admin/traffic.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -43,6 +45,7 @@ struct upload_svc {
 	int			 incoming_fd, files_fd, quarantine_fd;
 	char			*base_url;	/* "https://host:port" */
 	struct event		*ev_sweep;
+	unsigned		 scanning;	/* files at clamd now */
 };
 
 /* One PUT, from its headers to its answer. */
@@ -125,6 +128,11 @@ static int type_listed(const struct type_list *l, const char *media)
 }
 
 /* ---- slots -------------------------------------------------------------- */
+
+unsigned upload_scanning(const struct upload_svc *u)
+{
+	return u->scanning;
+}
 
 uint64_t upload_max_file_size(const struct upload_svc *u)
 {
@@ -456,6 +464,9 @@ static void publish(struct put *p)
 	log_info("upload %lld: %s stored %llu bytes", (long long)p->rec.id,
 	    who(p->u, p->rec.owner, w, sizeof(w)),
 	    (unsigned long long)p->rec.size);
+	metrics.uploads++;
+	metrics.upload_bytes += p->rec.size;
+	traffic_file(p->u->srv->traffic, p->rec.owner, p->rec.size);
 	http_reply_text(p->r, 201, "stored");
 }
 
@@ -487,6 +498,7 @@ static void scan_done(void *ud, enum scan_verdict v, const char *detail)
 	char w[1100];
 
 	p->scan = NULL;
+	p->u->scanning--;
 	switch (v) {
 	case SCAN_CLEAN:
 		publish(p);
@@ -538,6 +550,7 @@ static void put_end(struct http_req *r)
 		return;
 	}
 	http_req_wait(r);
+	p->u->scanning++;
 	p->scan = scanner_submit(p->u->scanner, p->fd, p->rec.size, scan_done,
 	    p);
 }
@@ -548,8 +561,10 @@ static void put_done(struct http_req *r)
 
 	if (p == NULL)
 		return;
-	if (p->scan != NULL)
+	if (p->scan != NULL) {
 		scan_cancel(p->scan);
+		p->u->scanning--;
+	}
 	/* The client went away before the end, or the server stops. */
 	if (p->state == UPLOAD_RECEIVING || p->state == UPLOAD_SCANNING)
 		put_discard(p);

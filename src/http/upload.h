@@ -69,5 +69,7 @@ void	 upload_slot_new(struct upload_svc *u, const char *owner,
 	    struct upload_slot *out);
 void	 upload_slot_free(struct upload_slot *s);
 uint64_t upload_max_file_size(const struct upload_svc *u);
+/* Files waiting for the virus scanner's answer (a gauge of /metrics). */
+unsigned upload_scanning(const struct upload_svc *u);
 
 #endif

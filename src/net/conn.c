@@ -23,6 +23,7 @@
 
 #include <openssl/err.h>
 
+#include "admin/metrics.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -322,6 +323,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 
 		if (n <= 0)
 			return;
+		metrics.bytes_in += (uint64_t)n;
 		c->ops->on_read(c->ud, rbuf, (size_t)n);
 		/* epoll is level-triggered: when the last read did not fill
 		 * the buffer the socket is most likely drained, and asking
@@ -437,6 +439,7 @@ int conn_write(struct conn *c, const void *data, size_t len)
 		c->out_off = 0;
 	}
 	buf_append(&c->out, data, len);
+	metrics.bytes_out += len;
 	mark_dirty(c);
 	return 0;
 }

@@ -19,6 +19,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	    cmd_invite },
 	{ "check", "check", cmd_check },
 	{ "reports", "reports [--json]", cmd_reports },
+	{ "top", "top [--by messages|bytes|files] [--window 1h|24h|7d] "
+	    "[--limit N] [--json]", cmd_top },
 	{ NULL, NULL, NULL }
 };
 

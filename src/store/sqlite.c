@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "admin/metrics.h"
 #include "core/alloc.h"
 #include "core/hmap.h"
 #include "store/store_int.h"
@@ -229,6 +230,23 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX audit_by_account ON audit (account, stamp);"
 	"CREATE INDEX audit_by_stamp ON audit (stamp);",
+	/*
+	 * 10: per-account traffic for `parleyctl top` (store/traffic.c):
+	 * counts of messages, stanza bytes and files in minute (span 60)
+	 * and hour (span 3600) buckets, never what was sent or to whom.
+	 * No foreign key: a deleted account's rows age out with the rest
+	 * (a week at most).
+	 */
+	"CREATE TABLE traffic ("
+	"  span INTEGER NOT NULL,"
+	"  start INTEGER NOT NULL,"
+	"  account TEXT NOT NULL,"
+	"  messages INTEGER NOT NULL DEFAULT 0,"
+	"  bytes INTEGER NOT NULL DEFAULT 0,"
+	"  files INTEGER NOT NULL DEFAULT 0,"
+	"  file_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (span, start, account)"
+	") WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -736,7 +754,11 @@ enum store_rc store_begin(struct store *st)
 
 enum store_rc store_commit(struct store *st)
 {
-	if (exec(st, "COMMIT", "commit") != 0) {
+	uint64_t t0 = metrics_now_ns();
+	int rc = exec(st, "COMMIT", "commit");
+
+	metrics_observe(&metrics.store_write_time, metrics_now_ns() - t0);
+	if (rc != 0) {
 		exec(st, "ROLLBACK", "rollback");
 		return STORE_ERR;
 	}
@@ -751,8 +773,13 @@ void store_rollback(struct store *st)
 enum store_rc store_step_done(struct store *st, sqlite3_stmt *s,
     const char *what)
 {
+	/* Most of the store's writes come through here (COMMIT through
+	 * store_commit): the places to time them, for
+	 * parley_store_write_seconds. */
+	uint64_t t0 = metrics_now_ns();
 	int rc = sqlite3_step(s);
 
+	metrics_observe(&metrics.store_write_time, metrics_now_ns() - t0);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		set_db_err(st, what);

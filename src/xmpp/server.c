@@ -11,17 +11,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin/metrics.h"
+#include "admin/traffic.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "http/metrics.h"
 #include "http/upload.h"
 #include "net/addrlimit.h"
+#include "net/conn.h"
 #include "net/reglimit.h"
 #include "net/listener.h"
 #include "net/tls.h"
 #include "store/audit.h"
 #include "store/store.h"
+#include "store/traffic.h"
 #include "xmpp/authfail.h"
 #include "xmpp/ratelimit.h"
 #include "xmpp/errors.h"
@@ -105,9 +110,11 @@ static void accept_common(struct server *srv, evutil_socket_t fd,
 		return;
 	}
 	if ((why = addrlimit_admit(srv->addrlimit, addr)) != NULL) {
+		metrics.rate_limited[ML_CONNECTIONS]++;
 		refuse(srv, fd, direct_tls, addr, why);
 		return;
 	}
+	metrics.connections++;
 	session_new(srv, fd, addr, direct_tls);
 }
 
@@ -132,6 +139,45 @@ static void gc_cb(evutil_socket_t fd, short what, void *arg)
 	 * the heap; hand them back so that idle sessions cost what they
 	 * hold, not what they once held. */
 	malloc_trim(0);
+}
+
+/* Writes the traffic counted since the last flush to the store. */
+static void flush_traffic(struct server *srv)
+{
+	if (traffic_flush(srv->traffic, srv->store, clock_wall_s()) !=
+	    STORE_OK)
+		log_error("traffic counts: %s (kept for the next try)",
+		    store_errmsg(srv->store));
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	flush_traffic(arg);
+}
+
+/* The gauges of /metrics: counts only, never who. */
+static void gauges_cb(void *ud, struct metrics_gauges *g)
+{
+	struct server *srv = ud;
+	int64_t offline, held;
+
+	for (struct session *s = srv->sessions; s != NULL; s = s->all_next) {
+		if (s->authed)
+			g->sessions_auth++;
+		else
+			g->sessions_unauth++;
+		g->output_queue_bytes += (int64_t)conn_outq(s->conn);
+	}
+	if (store_queue_counts(srv->store, &offline, &held) == STORE_OK) {
+		g->offline_messages = offline;
+		g->held_messages = held;
+	} else {
+		log_error("metrics: %s", store_errmsg(srv->store));
+		g->offline_messages = g->held_messages = -1;
+	}
+	g->uploads_scanning = srv->upload != NULL ?
+	    (int64_t)upload_scanning(srv->upload) : 0;
+	g->traffic_pending = (int64_t)traffic_pending(srv->traffic);
 }
 
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
@@ -262,6 +308,15 @@ int server_init(struct server *srv, const struct config *cfg, char *err,
 		srv->upload = upload_svc_new(srv, srv->http, err, errlen);
 		if (srv->upload == NULL)
 			return -1;
+		if (cfg->metrics_enabled)
+			srv->metrics_page = metrics_page_new(srv->http, cfg,
+			    gauges_cb, srv);
+	}
+	srv->traffic = traffic_new();
+	srv->ev_flush = event_new(srv->base, -1, EV_PERSIST, flush_cb, srv);
+	{
+		struct timeval tv = { (time_t)cfg->metrics_flush_interval, 0 };
+		event_add(srv->ev_flush, &tv);
 	}
 	srv->ev_term = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
 	srv->ev_int = evsignal_new(srv->base, SIGINT, signal_cb, srv);
@@ -296,6 +351,8 @@ int server_run(struct server *srv)
 	log_info("parleyd serving %s", srv->cfg->domain);
 	event_base_dispatch(srv->base);
 	event_free(poll);
+	/* What was counted since the last flush is not lost. */
+	flush_traffic(srv);
 	log_info("stopped");
 	return 0;
 }
@@ -312,9 +369,13 @@ void server_free(struct server *srv)
 		event_free(srv->ev_gc);
 	if (srv->ev_stop)
 		event_free(srv->ev_stop);
+	if (srv->ev_flush)
+		event_free(srv->ev_flush);
 	/* HTTP first: its requests' cleanup uses the upload service. */
 	http_server_free(srv->http);
 	upload_svc_free(srv->upload);
+	metrics_page_free(srv->metrics_page);
+	traffic_free(srv->traffic);
 	SSL_CTX_free(srv->http_tls);
 	authfail_free(srv->authfail);
 	reglimit_free(srv->reglimit);

@@ -27,6 +27,8 @@ struct listener;
 struct session;
 struct http_server;
 struct upload_svc;
+struct traffic;
+struct metrics_page;
 
 struct server {
 	const struct config	*cfg;
@@ -42,6 +44,11 @@ struct server {
 	struct http_server	*http;
 	SSL_CTX			*http_tls;
 	struct upload_svc	*upload;
+	/* Per-account traffic for parleyctl top, flushed by ev_flush; and
+	 * /metrics ([metrics] enabled, on the HTTPS listener; or NULL). */
+	struct traffic		*traffic;
+	struct metrics_page	*metrics_page;
+	struct event		*ev_flush;
 	struct xml_limits	 xml_limits;
 	struct listener		*listeners[2 * CONFIG_MAX_LISTEN];
 	size_t			 nlisteners;

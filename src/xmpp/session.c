@@ -7,6 +7,8 @@
 
 #include <openssl/rand.h>
 
+#include "admin/metrics.h"
+#include "admin/traffic.h"
 #include "core/alloc.h"
 #include "core/base64.h"
 #include "core/clock.h"
@@ -83,6 +85,7 @@ struct session *session_new(struct server *srv, evutil_socket_t fd,
 	snprintf(s->addr, sizeof(s->addr), "%s", addr);
 	s->unauth_counted = 1;
 	s->last_read_ms = clock_mono_ms();
+	s->accepted_ms = s->last_read_ms;
 	s->xs = xml_stream_new(&srv->xml_limits, &stream_cb, s);
 	s->timer = evtimer_new(srv->base, timer_cb, s);
 	/* Slowloris: a connection gets this long to log in, whatever it
@@ -141,7 +144,8 @@ void session_csi_flush(struct session *s)
 	s->held = NULL;
 	s->nheld = 0;
 	for (size_t i = 0; i < n; i++) {
-		conn_write(s->conn, h[i].data, h[i].len);
+		if (conn_write(s->conn, h[i].data, h[i].len) == 0)
+			metrics.stanzas_out[MK_PRESENCE]++;
 		free(h[i].from);
 		free(h[i].data);
 	}
@@ -156,7 +160,10 @@ void session_send_raw(struct session *s, const char *data, size_t len)
 	 * so the client never sees stanzas out of order. */
 	if (s->nheld > 0)
 		session_csi_flush(s);
-	conn_write(s->conn, data, len);
+	/* One stanza per call, serialized without a prefix: "<message",
+	 * "<presence" or "<iq". */
+	if (conn_write(s->conn, data, len) == 0 && len > 1)
+		metrics.stanzas_out[metrics_kind_of(data + 1)]++;
 }
 
 void session_send_presence(struct session *s, const char *from,
@@ -584,6 +591,7 @@ static void auth_failed(struct session *s, const char *user)
 	delay = authfail_record(s->srv->authfail, user ? user : "",
 	    s->addr, &count);
 	s->auth_failures++;
+	metrics.auth_failures++;
 	log_warn("%s: authentication failed for %s@%s (%s) from %s; "
 	    "%u recent failures, answering in %u ms", who(s),
 	    user ? user : "?", s->srv->cfg->domain, s->mech, s->addr, count,
@@ -599,6 +607,7 @@ static void auth_succeeded(struct session *s, const char *user,
 {
 	sasl_reply(s, "success", final);
 	s->authed = 1;
+	metrics.logins++;
 	s->user = xstrdup(user);
 	if (s->unauth_counted) {
 		addrlimit_release(s->srv->addrlimit, s->addr);
@@ -849,6 +858,8 @@ static void handle_bind(struct session *s, const struct xml_node *iq,
 	send_iq_result(s, iq, st, b);
 	xml_stanza_free(st);
 	s->state = SS_ACTIVE;
+	metrics_observe(&metrics.login_time,
+	    (clock_mono_ms() - s->accepted_ms) * 1000000u);
 	log_info("%s: bound", who(s));
 	evtimer_del(s->timer);
 	arm_timer_ms(s, first_check_ms(s));
@@ -974,6 +985,17 @@ static int rate_check(struct session *s, const struct xml_node *root,
 	if (kind == RL_PRESENCE && to == NULL && s->available &&
 	    type != NULL && strcmp(type, "unavailable") == 0)
 		return 0;
+	{
+		static const enum metrics_limit lim[] = {
+			[RL_OVER_MESSAGES] = ML_MESSAGES,
+			[RL_OVER_PRESENCE] = ML_PRESENCE,
+			[RL_OVER_IQ] = ML_IQ,
+			[RL_OVER_BYTES] = ML_BYTES,
+			[RL_OVER_RECIPIENTS] = ML_RECIPIENTS,
+		};
+
+		metrics.rate_limited[lim[v]]++;
+	}
 	rl_log(s, v);
 	rl_pause(s, wait);
 	if (type != NULL && (strcmp(type, "error") == 0 ||
@@ -1172,7 +1194,17 @@ static void on_stanza(void *ud, struct xml_stanza *st)
 		break;
 	case SS_ACTIVE:
 		if (is_stanza(el)) {
+			enum metrics_kind k = metrics_kind_of(el->name);
+			uint64_t t0 = metrics_now_ns();
+
+			/* Counted as read, refused or not: a flood is what
+			 * the admin's top talkers must show. */
+			metrics.stanzas_in[k]++;
+			traffic_stanza(s->srv->traffic, s->user,
+			    k == MK_MESSAGE, xml_stream_last_size(s->xs));
 			active_stanza(s, st);
+			metrics_observe(&metrics.stanza_time,
+			    metrics_now_ns() - t0);
 			return;	/* ownership passed on */
 		}
 		if (strcmp(el->ns, NS_CSI) == 0 &&

@@ -102,6 +102,7 @@ struct session {
 	uint64_t		 rl_logged_ms;
 	unsigned		 rl_refused;	/* since the last log line */
 	uint64_t		 last_read_ms;
+	uint64_t		 accepted_ms;	/* for parley_login_seconds */
 	uint64_t		 ping_sent_ms;	/* when ping_out was set */
 	uint64_t		 deadline_ms;	/* log in and bind before */
 	struct session		*acct_next;	/* router: same account */
