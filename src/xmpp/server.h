@@ -27,6 +27,7 @@ struct listener;
 struct session;
 struct http_server;
 struct upload_svc;
+struct policy;
 
 struct server {
 	const struct config	*cfg;
@@ -42,6 +43,8 @@ struct server {
 	struct http_server	*http;
 	SSL_CTX			*http_tls;
 	struct upload_svc	*upload;
+	/* Groups of accounts, idle logoff (xmpp/policy.h). */
+	struct policy		*policy;
 	struct xml_limits	 xml_limits;
 	struct listener		*listeners[2 * CONFIG_MAX_LISTEN];
 	size_t			 nlisteners;
