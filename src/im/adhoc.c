@@ -765,6 +765,11 @@ static void start(struct adhoc_ctx *c, const struct adhoc_cmd *k)
 	answer(c);
 }
 
+int im_adhoc_enabled(const struct server *srv)
+{
+	return srv->cfg->admins.n > 0;
+}
+
 /* disco#items of the commands node: the commands, for admins only. */
 void im_adhoc_disco_items(struct im_req *req, struct xml_stanza *st,
     struct xml_node *query)

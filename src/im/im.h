@@ -234,6 +234,8 @@ void	 im_upload_notice(struct server *srv, const char *owner,
  * node's disco#items (filled for admins only) and a command node's
  * disco#info (0 if node was a command node and got its answer).
  */
+/* Advertised (disco#info) when [server] admins names someone. */
+int	 im_adhoc_enabled(const struct server *srv);
 void	 im_adhoc_command(struct im_req *req);
 void	 im_adhoc_disco_items(struct im_req *req, struct xml_stanza *st,
 	    struct xml_node *query);
