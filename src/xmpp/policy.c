@@ -282,8 +282,11 @@ int policy_remote_refused(struct session *s, const struct xml_node *st,
 	char detail[PARLEY_JID_PART_MAX + 64];
 	int contact;
 
-	if (type != NULL && strcmp(type, "error") == 0)
-		return 0;	/* never answered; the router drops it */
+	/* Errors and IQ results are never answered with errors; the
+	 * router deals with them as before. */
+	if (type != NULL && (strcmp(type, "error") == 0 ||
+	    (strcmp(st->name, "iq") == 0 && strcmp(type, "result") == 0)))
+		return 0;
 	/* Writing to someone there, or asking for (or granting) a
 	 * subscription, is having a remote contact. */
 	contact = to->local != NULL && ((strcmp(st->name, "message") == 0 &&
