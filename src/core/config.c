@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <ini.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/limits.h"
 #include "xmpp/jid.h"
 
@@ -32,6 +34,8 @@ enum ktype {
 	K_ENUM,		/* one of names[], stored as its index (int) */
 	K_DOMAINS,	/* comma-separated domain names */
 	K_TYPES,	/* comma-separated media types (struct type_list) */
+	K_DURATION,	/* seconds, "90", "15m", "8h", "7d" (unsigned) */
+	K_JIDS,		/* comma-separated bare JIDs (struct domain_list) */
 };
 
 struct key {
@@ -41,6 +45,7 @@ struct key {
 	size_t		 off;
 	unsigned long long min, max;
 	const char *const *names;	/* K_ENUM: NULL-terminated */
+	unsigned	 bit;		/* group keys: their GK_* bit */
 };
 
 const char *const first_contact_names[4] = {
@@ -58,6 +63,15 @@ static const char *const metrics_access_list[] = {
 static const char *const register_mode_list[] = {
 	"closed", "invite", "open", NULL,
 };
+static const char *const allow_deny_list[] = {
+	"deny", "allow", NULL,
+};
+const char *const group_archive_names[3] = {
+	"user", "off", "always",
+};
+static const char *const archive_list[] = {
+	"user", "off", "always", NULL,
+};
 
 int first_contact_parse(const char *s)
 {
@@ -74,6 +88,7 @@ static const struct key keys[] = {
 	{ "server", "data_dir", K_STR_NONEMPTY, OFF(data_dir), 0, 0 },
 	{ "server", "database", K_STR, OFF(database), 0, 0 },
 	{ "server", "log_level", K_LOGLEVEL, OFF(log_level), 0, 0 },
+	{ "server", "admins", K_JIDS, OFF(admins), 0, 0 },
 
 	{ "c2s", "listen", K_LISTEN, OFF(listen), 0, 0 },
 	{ "c2s", "tls_listen", K_LISTEN, OFF(tls_listen), 0, 0 },
@@ -92,6 +107,10 @@ static const struct key keys[] = {
 	    65536, PARLEY_OUTQ_MAX_CEILING },
 	{ "c2s", "max_unauth_bytes", K_SIZE, OFF(max_unauth_bytes),
 	    PARLEY_UNAUTH_BYTES_FLOOR, PARLEY_UNAUTH_BYTES_CEILING },
+	{ "c2s", "idle_logoff", K_DURATION, OFF(idle_logoff),
+	    0, PARLEY_DURATION_CEILING },
+	{ "c2s", "max_session", K_DURATION, OFF(max_session),
+	    0, PARLEY_DURATION_CEILING },
 
 	{ "tls", "cert", K_STR, OFF(cert), 0, 0 },
 	{ "tls", "key", K_STR, OFF(key), 0, 0 },
@@ -216,6 +235,47 @@ static const struct key keys[] = {
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
+#define GOFF(f)	offsetof(struct config_group, f)
+
+/* The keys of a [group.NAME] section; offsets into struct config_group.
+ * The ranges are those of the global keys they stand in for. */
+static const struct key group_keys[] = {
+	{ "group", "upload", K_ENUM, GOFF(upload), 0, 0, allow_deny_list,
+	    GK_UPLOAD },
+	{ "group", "remote_contacts", K_ENUM, GOFF(remote_contacts), 0, 0,
+	    allow_deny_list, GK_REMOTE },
+	{ "group", "federate", K_DOMAINS, GOFF(federate), 0, 0, NULL,
+	    GK_FEDERATE },
+	{ "group", "archive", K_ENUM, GOFF(archive), 0, 0, archive_list,
+	    GK_ARCHIVE },
+	{ "group", "max_session", K_DURATION, GOFF(max_session),
+	    0, PARLEY_DURATION_CEILING, NULL, GK_MAX_SESSION },
+	{ "group", "idle_logoff", K_DURATION, GOFF(idle_logoff),
+	    0, PARLEY_DURATION_CEILING, NULL, GK_IDLE },
+	{ "group", "message_rate", K_UINT, GOFF(message_rate),
+	    1, PARLEY_STANZA_RATE_CEILING, NULL, GK_MSG_RATE },
+	{ "group", "message_burst", K_UINT, GOFF(message_burst),
+	    1, PARLEY_STANZA_BURST_CEILING, NULL, GK_MSG_BURST },
+	{ "group", "presence_rate", K_UINT, GOFF(presence_rate),
+	    1, PARLEY_STANZA_RATE_CEILING, NULL, GK_PRES_RATE },
+	{ "group", "presence_burst", K_UINT, GOFF(presence_burst),
+	    1, PARLEY_STANZA_BURST_CEILING, NULL, GK_PRES_BURST },
+	{ "group", "iq_rate", K_UINT, GOFF(iq_rate),
+	    1, PARLEY_STANZA_RATE_CEILING, NULL, GK_IQ_RATE },
+	{ "group", "iq_burst", K_UINT, GOFF(iq_burst),
+	    1, PARLEY_STANZA_BURST_CEILING, NULL, GK_IQ_BURST },
+	{ "group", "byte_rate", K_UINT, GOFF(byte_rate),
+	    1, PARLEY_BYTE_RATE_CEILING, NULL, GK_BYTE_RATE },
+	{ "group", "byte_burst", K_UINT, GOFF(byte_burst),
+	    1, PARLEY_BYTE_BURST_CEILING, NULL, GK_BYTE_BURST },
+	{ "group", "new_recipients_per_hour", K_UINT,
+	    GOFF(new_recipients_per_hour), 1, PARLEY_NEW_RCPT_HOUR_CEILING,
+	    NULL, GK_NEW_RCPT },
+};
+
+#define NGROUPKEYS	(sizeof(group_keys) / sizeof(group_keys[0]))
+#define GROUP_PREFIX	"group."
+
 struct parse_ctx {
 	struct config	*c;
 	const char	*path;
@@ -226,6 +286,7 @@ struct parse_ctx {
 	int		 failed;
 	int		 read_errno;
 	int		 seen[NKEYS];	/* line where each key was set, or 0 */
+	int		 gline[CONFIG_MAX_GROUPS]; /* each group's section */
 	char		*err;
 	size_t		 errlen;
 };
@@ -253,8 +314,41 @@ static const char *const section_names[] = {
 	"http", "upload", "scan", "metrics",
 };
 
+int config_group_name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len > CONFIG_GROUP_NAME_MAX)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' &&
+		    name[i] != '_')
+			return -1;
+	return 0;
+}
+
+/* "group.NAME" with a valid NAME: the length of NAME, else 0. */
+static size_t group_section(const char *s, size_t n)
+{
+	size_t p = strlen(GROUP_PREFIX);
+
+	if (n <= p || memcmp(s, GROUP_PREFIX, p) != 0 ||
+	    config_group_name_ok(s + p, n - p) != 0)
+		return 0;
+	return n - p;
+}
+
+const struct config_group *config_group_find(const struct config *c,
+    const char *name)
+{
+	for (size_t i = 0; i < c->ngroups; i++)
+		if (strcmp(c->groups[i].name, name) == 0)
+			return &c->groups[i];
+	return NULL;
+}
+
 static int section_known(const char *s, size_t n)
 {
+	if (group_section(s, n) != 0)
+		return 1;
 	for (size_t i = 0; i < sizeof(section_names) /
 	    sizeof(section_names[0]); i++)
 		if (strlen(section_names[i]) == n &&
@@ -602,10 +696,88 @@ static int parse_types(struct parse_ctx *x, const struct key *k,
 	return 0;
 }
 
-static int set_value(struct parse_ctx *x, const struct key *k,
-    const char *value)
+/* Bare JIDs "alice@example.org": normalised, without a resource. */
+static int take_jid(struct parse_ctx *x, const struct key *k,
+    const char *s, size_t n, void *ud)
 {
-	char *base = (char *)x->c;
+	struct domain_list *l = ud;
+	char *item = xstrndup(s, n);
+	struct jid j;
+	struct buf b = BUF_INIT;
+
+	if (jid_parse(item, &j) != 0 || j.local == NULL ||
+	    j.resource != NULL) {
+		if (j.domain != NULL)
+			jid_free(&j);
+		ctx_error(x, "[%s] %s: %.64s: not a bare JID like "
+		    "alice@%s", k->section, k->name, item, x->c->domain);
+		free(item);
+		return -1;
+	}
+	free(item);
+	jid_bare_str(&j, &b);
+	jid_free(&j);
+	l->v[l->n++] = buf_steal(&b);
+	return 0;
+}
+
+static int parse_jids(struct parse_ctx *x, const struct key *k,
+    const char *value, struct domain_list *out)
+{
+	struct domain_list nl;
+
+	memset(&nl, 0, sizeof(nl));
+	if (split_list(x, k, value, "JID", "JIDs", CONFIG_MAX_ADMINS,
+	    take_jid, &nl) != 0) {
+		domains_clear(&nl);
+		return -1;
+	}
+	domains_clear(out);
+	*out = nl;
+	return 0;
+}
+
+int config_duration_parse(const char *s, unsigned max, unsigned *out)
+{
+	unsigned long long v = 0, mul = 1;
+	size_t n = strlen(s), i;
+
+	if (n == 0)
+		return -1;
+	switch (s[n - 1]) {
+	case 's':
+		n--;
+		break;
+	case 'm':
+		mul = 60;
+		n--;
+		break;
+	case 'h':
+		mul = 3600;
+		n--;
+		break;
+	case 'd':
+		mul = 86400;
+		n--;
+		break;
+	}
+	if (n == 0 || n > 10)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	v *= mul;
+	if (v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int set_value_at(struct parse_ctx *x, const struct key *k,
+    const char *value, char *base)
+{
 	unsigned long long v;
 	struct jid j;
 	char list[128];
@@ -685,6 +857,18 @@ static int set_value(struct parse_ctx *x, const struct key *k,
 	case K_TYPES:
 		return parse_types(x, k, value,
 		    (struct type_list *)(base + k->off));
+	case K_DURATION:
+		if (config_duration_parse(value, (unsigned)k->max,
+		    (unsigned *)(base + k->off)) != 0) {
+			ctx_error(x, "[%s] %s: must be a duration like 90s, "
+			    "15m, 8h or 7d (0: off), at most %llud",
+			    k->section, k->name, k->max / 86400);
+			return -1;
+		}
+		return 0;
+	case K_JIDS:
+		return parse_jids(x, k, value,
+		    (struct domain_list *)(base + k->off));
 	case K_TLSVER:
 		if (strcmp(value, "1.2") == 0)
 			*(int *)(base + k->off) = 12;
@@ -698,6 +882,68 @@ static int set_value(struct parse_ctx *x, const struct key *k,
 		return 0;
 	}
 	return -1;
+}
+
+static int set_value(struct parse_ctx *x, const struct key *k,
+    const char *value)
+{
+	return set_value_at(x, k, value, (char *)x->c);
+}
+
+/* A key of [group.NAME] (the group exists: reader() made it). */
+static int group_key(struct parse_ctx *x, const char *section,
+    const char *name, const char *value)
+{
+	const char *gname = section + strlen(GROUP_PREFIX);
+	struct config_group *g = NULL;
+	struct key k;
+	size_t i;
+
+	for (i = 0; i < x->c->ngroups; i++)
+		if (strcmp(x->c->groups[i].name, gname) == 0)
+			g = &x->c->groups[i];
+	if (g == NULL) {
+		ctx_error(x, "[%s]: unknown section", section);
+		return 0;
+	}
+	for (i = 0; i < NGROUPKEYS; i++)
+		if (strcmp(group_keys[i].name, name) == 0)
+			break;
+	if (i == NGROUPKEYS) {
+		ctx_error(x, "[%s] %s: unknown key", section, name);
+		return 0;
+	}
+	if (g->set & group_keys[i].bit) {
+		ctx_error(x, "[%s] %s: duplicate key", section, name);
+		return 0;
+	}
+	g->set |= group_keys[i].bit;
+	/* Errors name the section as written. */
+	k = group_keys[i];
+	k.section = section;
+	return set_value_at(x, &k, value, (char *)g) == 0;
+}
+
+/* reader() saw [group.NAME]: the group exists from here on, keys or not. */
+static void group_open(struct parse_ctx *x, const char *name, size_t n)
+{
+	struct config_group *g;
+
+	for (size_t i = 0; i < x->c->ngroups; i++)
+		if (strlen(x->c->groups[i].name) == n &&
+		    memcmp(x->c->groups[i].name, name, n) == 0)
+			return;
+	if (x->c->ngroups == CONFIG_MAX_GROUPS) {
+		ctx_error(x, "at most %d [group.NAME] sections",
+		    CONFIG_MAX_GROUPS);
+		return;
+	}
+	x->gline[x->c->ngroups] = x->lineno;
+	g = &x->c->groups[x->c->ngroups++];
+	memset(g, 0, sizeof(*g));
+	g->name = xstrndup(name, n);
+	g->upload = 1;
+	g->remote_contacts = 1;
 }
 
 static int handler(void *user, const char *section, const char *name,
@@ -716,6 +962,8 @@ static int handler(void *user, const char *section, const char *name,
 		ctx_error(x, "[%s]: unknown section", section);
 		return 0;
 	}
+	if (group_section(section, strlen(section)) != 0)
+		return group_key(x, section, name, value);
 	for (i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].section, section) == 0 &&
 		    strcmp(keys[i].name, name) == 0)
@@ -775,11 +1023,26 @@ static char *reader(char *str, int num, void *stream)
 	if (*p == '[') {
 		const char *rb = strchr(p, ']');
 
+		size_t gn;
+
 		if (rb != NULL && !section_known(p + 1, (size_t)(rb - p - 1))) {
-			ctx_error(x, "[%.*s]: unknown section",
-			    (int)(rb - p - 1), p + 1);
+			if (rb - p - 1 > (ptrdiff_t)strlen(GROUP_PREFIX) &&
+			    strncmp(p + 1, GROUP_PREFIX,
+			    strlen(GROUP_PREFIX)) == 0)
+				ctx_error(x, "[%.*s]: a group name is 1 to %d "
+				    "letters, digits, '-' or '_'",
+				    (int)(rb - p - 1), p + 1,
+				    CONFIG_GROUP_NAME_MAX);
+			else
+				ctx_error(x, "[%.*s]: unknown section",
+				    (int)(rb - p - 1), p + 1);
 			return NULL;
 		}
+		if (rb != NULL && (gn = group_section(p + 1,
+		    (size_t)(rb - p - 1))) != 0)
+			group_open(x, rb - gn, gn);
+		if (x->failed)
+			return NULL;
 	}
 	memcpy(str, p, len + 1);
 	return str;
@@ -805,6 +1068,8 @@ void config_defaults(struct config *c)
 	c->connect_rate = PARLEY_CONNECT_RATE_DEFAULT;
 	c->max_output_queue = PARLEY_OUTQ_MAX_DEFAULT;
 	c->max_unauth_bytes = PARLEY_UNAUTH_BYTES_DEFAULT;
+	c->idle_logoff = PARLEY_IDLE_LOGOFF_DEFAULT;
+	c->max_session = 0;
 
 	c->cert = xstrdup("");
 	c->key = xstrdup("");
@@ -975,6 +1240,30 @@ static void check_cross(struct parse_ctx *x)
 		    x->seen[is];
 		ctx_error(x, "[limits] byte_burst: must be at least "
 		    "max_stanza_size (%zu)", c->max_stanza_size);
+		return;
+	}
+	for (size_t i = 0; i < c->ngroups; i++) {
+		const struct config_group *g = &c->groups[i];
+
+		if (c->rate_limits && (g->set & GK_BYTE_BURST) &&
+		    g->byte_burst < c->max_stanza_size) {
+			x->lineno = x->gline[i];
+			ctx_error(x, "[group.%s] byte_burst: must be at least "
+			    "max_stanza_size (%zu)", g->name,
+			    c->max_stanza_size);
+			return;
+		}
+	}
+	/* Admins are accounts of this server (no federation). */
+	for (size_t i = 0; i < c->admins.n; i++) {
+		const char *at = strchr(c->admins.v[i], '@');
+
+		if (at == NULL || strcmp(at + 1, c->domain) != 0) {
+			x->lineno = x->seen[key_index("server", "admins")];
+			ctx_error(x, "[server] admins: %s: not an account of "
+			    "%s", c->admins.v[i], c->domain);
+			return;
+		}
 	}
 }
 
@@ -1085,6 +1374,13 @@ void config_free(struct config *c)
 	listen_clear(&c->http_listen);
 	types_clear(&c->upload_allowed_types);
 	types_clear(&c->upload_refused_types);
+	domains_clear(&c->admins);
+	for (size_t i = 0; i < c->ngroups; i++) {
+		free(c->groups[i].name);
+		c->groups[i].name = NULL;
+		domains_clear(&c->groups[i].federate);
+	}
+	c->ngroups = 0;
 	free(c->http_url);
 	free(c->upload_dir);
 	free(c->clamd_socket);

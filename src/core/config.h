@@ -64,12 +64,62 @@ struct type_list {
 	char	*v[CONFIG_MAX_TYPES];
 };
 
+/*
+ * Groups of accounts ([group.NAME] sections, xmpp/policy.h): what the
+ * accounts of a group may do.  A key the section does not set follows
+ * the global setting (the [limits] budgets, [c2s] idle_logoff and
+ * max_session, and allow/allow/any/user for the others), never another
+ * group.  Accounts are put in a group with parleyctl user group; those
+ * in none follow [group.default] when it exists.
+ */
+#define CONFIG_MAX_GROUPS	64
+#define CONFIG_GROUP_NAME_MAX	32
+
+/* archive = user|off|always (issue 7's MAM decides with it). */
+enum group_archive {
+	ARCHIVE_USER = 0,	/* each user chooses (the default) */
+	ARCHIVE_OFF,		/* never archived */
+	ARCHIVE_ALWAYS,		/* always, whatever the user says */
+};
+extern const char *const group_archive_names[3];
+
+/* Bits of config_group.set: which keys the section gave. */
+enum {
+	GK_UPLOAD = 1u << 0, GK_REMOTE = 1u << 1, GK_FEDERATE = 1u << 2,
+	GK_ARCHIVE = 1u << 3, GK_MAX_SESSION = 1u << 4, GK_IDLE = 1u << 5,
+	GK_MSG_RATE = 1u << 6, GK_MSG_BURST = 1u << 7,
+	GK_PRES_RATE = 1u << 8, GK_PRES_BURST = 1u << 9,
+	GK_IQ_RATE = 1u << 10, GK_IQ_BURST = 1u << 11,
+	GK_BYTE_RATE = 1u << 12, GK_BYTE_BURST = 1u << 13,
+	GK_NEW_RCPT = 1u << 14,
+};
+
+struct config_group {
+	char		*name;		/* NAME of [group.NAME] */
+	unsigned	 set;		/* GK_* given in the file */
+	int		 upload;	/* 1 allow, 0 deny */
+	int		 remote_contacts; /* 1 allow, 0 deny */
+	struct domain_list federate;	/* meaningful with GK_FEDERATE */
+	enum group_archive archive;
+	unsigned	 max_session;	/* s; 0: no limit */
+	unsigned	 idle_logoff;	/* s; 0: never */
+	unsigned	 message_rate, message_burst;
+	unsigned	 presence_rate, presence_burst;
+	unsigned	 iq_rate, iq_burst;
+	unsigned	 byte_rate, byte_burst;
+	unsigned	 new_recipients_per_hour;
+};
+
+#define CONFIG_MAX_ADMINS	32
+
 struct config {
 	/* [server] */
 	char		*domain;
 	char		*data_dir;
 	char		*database;	/* default <data_dir>/parley.db */
 	enum log_level	 log_level;
+	/* XEP-0133 admins: localparts of this server's accounts */
+	struct domain_list admins;
 
 	/* [c2s] */
 	struct listen_list listen;	/* STARTTLS */
@@ -82,6 +132,8 @@ struct config {
 	unsigned	 connect_rate;	/* new connections/s per address */
 	size_t		 max_unauth_bytes; /* read before authenticating */
 	size_t		 max_output_queue;
+	unsigned	 idle_logoff;	/* s without user activity; 0: never */
+	unsigned	 max_session;	/* s a session may last; 0: no limit */
 
 	/* [tls] */
 	char		*cert;		/* default <data_dir>/tls/cert.pem */
@@ -163,6 +215,9 @@ struct config {
 	int		 metrics_access;	/* METRICS_ACCESS_* */
 	char		*metrics_token;		/* "" : none */
 	unsigned	 metrics_flush_interval; /* s between traffic flushes */
+	/* [group.NAME] sections, in file order */
+	struct config_group groups[CONFIG_MAX_GROUPS];
+	size_t		 ngroups;
 
 	/* derived by config_finish() */
 	int		 cert_is_generated; /* no cert configured: make one */
@@ -176,5 +231,14 @@ int	config_finish(struct config *c, char *err, size_t errlen);
  * parameters), or a whole type ("type/" and a star) when wild. */
 int	config_media_type_ok(const char *s, size_t len, int wild);
 void	config_free(struct config *c);
+/* The group named name, or NULL. */
+const struct config_group *config_group_find(const struct config *c,
+	    const char *name);
+/* 0 if name may name a group: 1 to CONFIG_GROUP_NAME_MAX letters,
+ * digits, '-' or '_'. */
+int	config_group_name_ok(const char *name, size_t len);
+/* A duration, "90", "90s", "15m", "8h" or "7d", in seconds, up to max;
+ * 0 on success, -1 if malformed or too large. */
+int	config_duration_parse(const char *s, unsigned max, unsigned *out);
 
 #endif

@@ -277,6 +277,21 @@
 #define PARLEY_METRICS_FLUSH_DEFAULT		60u
 #define PARLEY_METRICS_FLUSH_CEILING		3600u
 
+/*
+ * Idle logoff ([c2s] idle_logoff, per group too): a session that shows no
+ * sign of a person for this long is closed (DESIGN danger 1: an
+ * unattended, logged-in client is a door left open).  Keep-alives do not
+ * count (xmpp/policy.h says what does).  The longest duration any
+ * duration key takes is a year.  Enforced in xmpp/policy.c's sweep.
+ */
+#define PARLEY_IDLE_LOGOFF_DEFAULT	(8u * 3600u)
+#define PARLEY_DURATION_CEILING		(365u * 86400u)
+
+/* Ad-hoc command sessions (XEP-0050, im/adhoc.c) one admin may have
+ * open at once, and how long an unfinished one is kept. */
+#define PARLEY_ADHOC_SESSIONS_MAX	16u
+#define PARLEY_ADHOC_SESSION_S		600u
+
 #if PARLEY_STANZA_MAX_DEFAULT > PARLEY_BYTE_BURST_DEFAULT
 #error "byte burst default below the largest stanza"
 #endif

@@ -31,6 +31,9 @@ void im_disco_info(struct im_req *req)
 	unsigned where = req->target == T_SERVER ? D_SERVER : D_ACCOUNT;
 
 	if (node != NULL) {
+		/* Ad-hoc command nodes (XEP-0050 2.3, im/adhoc.c). */
+		if (where == D_SERVER && im_adhoc_disco_info(req, node) == 0)
+			return;
 		im_error(req, ERR_ITEM_NOT_FOUND, "no such node");
 		return;
 	}
@@ -74,14 +77,19 @@ void im_disco_info(struct im_req *req)
 void im_disco_items(struct im_req *req)
 {
 	struct xml_stanza *st;
+	const char *node;
 
 	if (req->target != T_SERVER && !im_may_see_presence(req->srv,
 	    req->to.local, req->from->bare)) {
 		im_error(req, ERR_SERVICE_UNAVAILABLE, "no such service here");
 		return;
 	}
+	node = xml_attr(xml_first_elem(req->stanza), "node");
 	st = xml_stanza_new(NS_DISCO_ITEMS, "query");
-	if (req->target != T_SERVER)
+	if (req->target == T_SERVER && node != NULL &&
+	    strcmp(node, NS_COMMANDS) == 0)
+		im_adhoc_disco_items(req, st, xml_root(st));
+	else if (req->target != T_SERVER)
 		im_pep_disco_items(req, st, xml_root(st));
 	im_iq_result(req, xml_root(st));
 	xml_stanza_free(st);

@@ -62,6 +62,10 @@ const struct im_handler im_handlers[] = {
 	 * (im/upload.c; the HTTP side is http/upload.c). */
 	{ IM_IQ, IQ_GET, T_SERVER, NS_HTTP_UPLOAD, "request",
 	    im_upload_request, NS_HTTP_UPLOAD, D_SERVER, im_upload_enabled },
+	/* Ad-hoc commands (XEP-0050): service administration (XEP-0133)
+	 * for [server] admins (im/adhoc.c). */
+	{ IM_IQ, IQ_SET, T_SERVER, NS_COMMANDS, "command",
+	    im_adhoc_command, NS_COMMANDS, D_SERVER, im_adhoc_enabled },
 	{ IM_MESSAGE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL, NULL,
 	    im_message, NULL, D_NONE },
 	{ IM_PRESENCE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL,

@@ -229,6 +229,19 @@ void	 im_upload_notice(struct server *srv, const char *owner,
 	    const char *text);
 
 /*
+ * Ad-hoc commands (XEP-0050) with the service administration commands
+ * of XEP-0133 for [server] admins, im/adhoc.c: execution, the commands
+ * node's disco#items (filled for admins only) and a command node's
+ * disco#info (0 if node was a command node and got its answer).
+ */
+/* Advertised (disco#info) when [server] admins names someone. */
+int	 im_adhoc_enabled(const struct server *srv);
+void	 im_adhoc_command(struct im_req *req);
+void	 im_adhoc_disco_items(struct im_req *req, struct xml_stanza *st,
+	    struct xml_node *query);
+int	 im_adhoc_disco_info(struct im_req *req, const char *node);
+
+/*
  * Peer-to-peer transfer offers, im/p2p.c: unless [policy] p2p_transfers
  * = allow, an IQ to a resource that would hand out a network address
  * (SOCKS5 streamhosts, Jingle host/srflx/prflx or direct S5B

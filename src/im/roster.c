@@ -25,6 +25,7 @@
 #include "store/store.h"
 #include "xmpp/errors.h"
 #include "xmpp/ns.h"
+#include "xmpp/policy.h"
 #include "xmpp/router.h"
 #include "xmpp/server.h"
 #include "xmpp/session.h"
@@ -620,8 +621,26 @@ void im_roster_set(struct im_req *req)
 		return;
 	}
 	jid_bare_str(&j, &contact);
-	jid_free(&j);
 	sub = xml_attr(item, "subscription");
+	/* A group may keep its accounts to this server's (xmpp/policy.h);
+	 * removing an item is always allowed. */
+	if ((sub == NULL || strcmp(sub, "remove") != 0) &&
+	    strcmp(j.domain, srv->cfg->domain) != 0) {
+		int had = store_roster_get(srv->store, user, contact.data,
+		    &old) == STORE_OK;
+
+		if (had) {
+			had = old.visible;
+			roster_item_clear(&old);
+		}
+		if (!had && policy_contact_refused(req->from, req->stanza,
+		    j.domain)) {
+			jid_free(&j);
+			buf_free(&contact);
+			return;
+		}
+	}
+	jid_free(&j);
 	if (sub != NULL && strcmp(sub, "remove") == 0) {
 		roster_remove(req, contact.data);
 		buf_free(&contact);

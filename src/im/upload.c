@@ -19,6 +19,7 @@
 #include "im/im.h"
 #include "xmpp/errors.h"
 #include "xmpp/ns.h"
+#include "xmpp/policy.h"
 #include "xmpp/router.h"
 #include "xmpp/server.h"
 #include "xmpp/session.h"
@@ -111,6 +112,12 @@ void im_upload_request(struct im_req *req)
 	if (req->srv->upload == NULL) {
 		im_error(req, ERR_SERVICE_UNAVAILABLE, "file upload is off "
 		    "on this server");
+		return;
+	}
+	if (!policy_for(req->srv, req->from->user)->upload) {
+		policy_refuse(req->from, req->stanza,
+		    policy_for(req->srv, req->from->user), "upload = deny",
+		    NULL);
 		return;
 	}
 	upload_slot_new(req->srv->upload, req->from->user,

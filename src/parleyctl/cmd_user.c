@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/limits.h"
 #include "parleyctl/ctl.h"
+#include "xmpp/account.h"
 #include "xmpp/scram.h"
 
 /* Terminal state to restore if a signal arrives while echo is off. */
@@ -162,11 +163,9 @@ static void make_creds(const struct config *cfg, struct scram_creds *sha1,
 	size_t len = get_password(pw, sizeof(pw));
 	int rc;
 
-	rc = scram_creds_make(SCRAM_SHA1, pw, len, cfg->scram_iterations,
-	    sha1);
-	if (rc == 0)
-		rc = scram_creds_make(SCRAM_SHA256, pw, len,
-		    cfg->scram_iterations, sha256);
+	/* The one way accounts get credentials (XEP-0077 and XEP-0133
+	 * make them with it too). */
+	rc = account_creds_make(pw, len, cfg->scram_iterations, sha1, sha256);
 	wipe(pw, sizeof(pw));
 	if (rc != 0)
 		die(RC_ERR, "cannot derive the SCRAM credentials");

@@ -63,5 +63,7 @@ int	 cmd_user_policy(struct ctl *c, int argc, char **argv);
 int	 cmd_invite(struct ctl *c, int argc, char **argv);
 int	 cmd_reports(struct ctl *c, int argc, char **argv);
 int	 cmd_top(struct ctl *c, int argc, char **argv);
+int	 cmd_user_group(struct ctl *c, int argc, char **argv);
+int	 cmd_groups(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -14,7 +14,9 @@
 const struct ctl_cmd ctl_cmds[] = {
 	{ "user policy", "user policy JID [first_contact=auto|contacts|"
 	    "domain|anyone|default]", cmd_user_policy },
+	{ "user group", "user group JID [NAME|--none]", cmd_user_group },
 	{ "user", "user add|delete|passwd|list [JID]", cmd_user },
+	{ "groups", "groups", cmd_groups },
 	{ "invite", "invite [--uses N] [--expires 7d]|list|revoke TOKEN|ID",
 	    cmd_invite },
 	{ "check", "check", cmd_check },

@@ -47,6 +47,10 @@
 #define NS_IBR_TOKEN	"urn:xmpp:ibr-token:0"
 #define NS_PARS		"urn:xmpp:pars:0"
 
+/* Ad-hoc commands (XEP-0050) for service administration (XEP-0133),
+ * im/adhoc.c. */
+#define NS_COMMANDS	"http://jabber.org/protocol/commands"
+
 /* HTTP File Upload (XEP-0363, im/upload.c and http/upload.c). */
 #define NS_HTTP_UPLOAD	"urn:xmpp:http:upload:0"
 

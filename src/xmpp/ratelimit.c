@@ -24,6 +24,7 @@ struct rcpt {
 };
 
 struct acct {
+	const struct rl_params *p;		/* its budgets */
 	uint64_t	 last_ms;		/* refilled up to here */
 	uint64_t	 mtok[RL_NBUCKETS];	/* milli-tokens */
 	struct rcpt	*rcpt;
@@ -33,8 +34,19 @@ struct acct {
 struct ratelimit {
 	struct rl_params p;
 	clock_ms_fn	 now;
+	/* Per-account budgets (groups, xmpp/policy.h); NULL: p for all. */
+	const struct rl_params *(*lookup)(void *ud, const char *account);
+	void		*lookup_ud;
 	struct hmap	*m;		/* account -> struct acct */
 };
+
+void ratelimit_set_lookup(struct ratelimit *rl,
+    const struct rl_params *(*lookup)(void *ud, const char *account),
+    void *ud)
+{
+	rl->lookup = lookup;
+	rl->lookup_ud = ud;
+}
 
 struct ratelimit *ratelimit_new(const struct rl_params *p, clock_ms_fn now)
 {
@@ -54,6 +66,9 @@ struct ratelimit *ratelimit_new(const struct rl_params *p, clock_ms_fn now)
 	rl->m = hmap_new();
 	return rl;
 }
+
+static void ratelimit_explain_params(const struct rl_params *p,
+    enum rl_verdict v, char *out, size_t cap);
 
 static void acct_free(struct acct *a)
 {
@@ -77,29 +92,42 @@ void ratelimit_free(struct ratelimit *rl)
 	free(rl);
 }
 
-static uint64_t full(const struct ratelimit *rl, int b)
+static uint64_t full(const struct acct *a, int b)
 {
-	return (uint64_t)rl->p.burst[b] * MILLI;
+	return (uint64_t)a->p->burst[b] * MILLI;
 }
 
 /* A rate of r tokens a second is r milli-tokens a millisecond. */
-static void refill(const struct ratelimit *rl, struct acct *a, uint64_t now)
+static void refill(struct acct *a, uint64_t now)
 {
 	uint64_t dt = now > a->last_ms ? now - a->last_ms : 0;
 
 	for (int b = 0; b < RL_NBUCKETS; b++) {
-		uint64_t cap = full(rl, b), room = cap - a->mtok[b];
+		uint64_t cap = full(a, b);
+		uint64_t room = cap > a->mtok[b] ? cap - a->mtok[b] : 0;
 
 		/* Compare before multiplying: a long idle time times a
 		 * large rate would overflow. */
-		if (dt >= room / rl->p.rate[b] + 1)
+		if (dt >= room / a->p->rate[b] + 1)
 			a->mtok[b] = cap;
 		else
-			a->mtok[b] += dt * rl->p.rate[b];
+			a->mtok[b] += dt * a->p->rate[b];
 		if (a->mtok[b] > cap)
 			a->mtok[b] = cap;
 	}
 	a->last_ms = now;
+}
+
+/* The budgets of account: its group's, or the defaults.  Asked at every
+ * use (a hash lookup), so that a group change applies at once; a bucket
+ * that shrank keeps no more than its new burst. */
+static const struct rl_params *params_of(const struct ratelimit *rl,
+    const char *account)
+{
+	const struct rl_params *p = rl->lookup != NULL ?
+	    rl->lookup(rl->lookup_ud, account) : NULL;
+
+	return p != NULL ? p : &rl->p;
 }
 
 static struct acct *acct_get(struct ratelimit *rl, const char *account,
@@ -110,24 +138,29 @@ static struct acct *acct_get(struct ratelimit *rl, const char *account,
 	if (a == NULL) {
 		/* A fresh entry is a full one: the same as one long idle. */
 		a = xcalloc(1, sizeof(*a));
+		a->p = params_of(rl, account);
 		for (int b = 0; b < RL_NBUCKETS; b++)
-			a->mtok[b] = full(rl, b);
+			a->mtok[b] = full(a, b);
 		a->last_ms = now;
 		hmap_put(rl->m, account, a);
+		return a;
 	}
+	a->p = params_of(rl, account);
+	for (int b = 0; b < RL_NBUCKETS; b++)
+		if (a->mtok[b] > full(a, b))
+			a->mtok[b] = full(a, b);
 	return a;
 }
 
 /* Milliseconds until bucket b holds need milli-tokens (0 if it does). */
-static uint64_t wait_for(const struct ratelimit *rl, const struct acct *a,
-    int b, uint64_t need)
+static uint64_t wait_for(const struct acct *a, int b, uint64_t need)
 {
 	uint64_t d;
 
 	if (a->mtok[b] >= need)
 		return 0;
 	d = need - a->mtok[b];
-	return (d + rl->p.rate[b] - 1) / rl->p.rate[b];
+	return (d + a->p->rate[b] - 1) / a->p->rate[b];
 }
 
 enum rl_verdict ratelimit_charge(struct ratelimit *rl, const char *account,
@@ -135,13 +168,13 @@ enum rl_verdict ratelimit_charge(struct ratelimit *rl, const char *account,
 {
 	uint64_t now = rl->now();
 	struct acct *a = acct_get(rl, account, now);
-	uint64_t nb = bytes < rl->p.burst[RL_BYTES] ? bytes :
-	    rl->p.burst[RL_BYTES];
+	uint64_t nb = bytes < a->p->burst[RL_BYTES] ? bytes :
+	    a->p->burst[RL_BYTES];
 	uint64_t wk, wb;
 
-	refill(rl, a, now);
-	wk = wait_for(rl, a, kind, MILLI);
-	wb = wait_for(rl, a, RL_BYTES, nb * MILLI);
+	refill(a, now);
+	wk = wait_for(a, kind, MILLI);
+	wb = wait_for(a, RL_BYTES, nb * MILLI);
 	if (wk == 0 && wb == 0) {
 		a->mtok[kind] -= MILLI;
 		a->mtok[RL_BYTES] -= nb * MILLI;
@@ -241,7 +274,7 @@ enum rl_verdict ratelimit_recipient(struct ratelimit *rl,
 		if (r->first_ms + PARLEY_NEW_RCPT_WINDOW_MS - now < soonest)
 			soonest = r->first_ms + PARLEY_NEW_RCPT_WINDOW_MS - now;
 	}
-	if (counted < rl->p.new_rcpt_per_hour) {
+	if (counted < a->p->new_rcpt_per_hour) {
 		add_rcpt(a, to, now, 1);
 		return RL_PASS;
 	}
@@ -271,6 +304,18 @@ const char *ratelimit_name(enum rl_verdict v)
 void ratelimit_explain(const struct ratelimit *rl, enum rl_verdict v,
     char *out, size_t cap)
 {
+	ratelimit_explain_params(&rl->p, v, out, cap);
+}
+
+void ratelimit_explain_for(const struct ratelimit *rl, const char *account,
+    enum rl_verdict v, char *out, size_t cap)
+{
+	ratelimit_explain_params(params_of(rl, account), v, out, cap);
+}
+
+static void ratelimit_explain_params(const struct rl_params *p,
+    enum rl_verdict v, char *out, size_t cap)
+{
 	static const char *const what[] = {
 		[RL_MESSAGE] = "messages",
 		[RL_PRESENCE] = "presence stanzas",
@@ -295,7 +340,7 @@ void ratelimit_explain(const struct ratelimit *rl, enum rl_verdict v,
 	case RL_OVER_RECIPIENTS:
 		snprintf(out, cap, "rate limited: more than %u new recipients "
 		    "an hour (people you have no subscription with); wait, or "
-		    "write to your contacts", rl->p.new_rcpt_per_hour);
+		    "write to your contacts", p->new_rcpt_per_hour);
 		return;
 	default:
 		snprintf(out, cap, "not rate limited");
@@ -303,11 +348,11 @@ void ratelimit_explain(const struct ratelimit *rl, enum rl_verdict v,
 	}
 	snprintf(out, cap, "rate limited: more than %u %s a second (bursts "
 	    "of %u) from your account; slow down and send again",
-	    rl->p.rate[b], what[b], rl->p.burst[b]);
+	    p->rate[b], what[b], p->burst[b]);
 }
 
 struct gc_ctx {
-	const struct ratelimit	*rl;
+	struct ratelimit	*rl;
 	uint64_t		 now;
 	char			**dead;
 	size_t			 n, cap;
@@ -318,9 +363,12 @@ static void gc_one(void *ud, const char *key, void *val)
 	struct gc_ctx *g = ud;
 	struct acct *a = val;
 
-	refill(g->rl, a, g->now);
+	/* Budgets as of now: an entry full by its old, larger budget
+	 * is full by the new one too. */
+	a->p = params_of(g->rl, key);
+	refill(a, g->now);
 	for (int b = 0; b < RL_NBUCKETS; b++)
-		if (a->mtok[b] < full(g->rl, b))
+		if (a->mtok[b] < full(a, b))
 			return;
 	for (size_t i = 0; i < a->nrcpt; i++)
 		if (a->rcpt[i].counted && in_window(&a->rcpt[i], g->now))

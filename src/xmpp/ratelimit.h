@@ -88,10 +88,23 @@ enum rl_verdict ratelimit_recipient(struct ratelimit *rl,
 	    int (*known)(void *ud, const char *to), void *ud,
 	    uint64_t *wait_ms);
 
+/*
+ * Per-account budgets (groups of accounts, xmpp/policy.h): lookup(ud,
+ * account) gives the budgets of an account, or NULL for those given to
+ * ratelimit_new().  It is asked at every charge (it must be cheap, and
+ * the pointer must stay valid while the ratelimit lives), so a change of
+ * group applies to the next stanza; a bucket fuller than its new burst
+ * is cut down to it.
+ */
+void	 ratelimit_set_lookup(struct ratelimit *rl,
+	    const struct rl_params *(*lookup)(void *ud, const char *account),
+	    void *ud);
 /* Says which limit a verdict is, with its numbers, as one human sentence
- * for a stanza error's <text/>. */
+ * for a stanza error's <text/>: the default budgets, or account's. */
 void	 ratelimit_explain(const struct ratelimit *rl, enum rl_verdict v,
 	    char *out, size_t cap);
+void	 ratelimit_explain_for(const struct ratelimit *rl,
+	    const char *account, enum rl_verdict v, char *out, size_t cap);
 /* A short name of the limit, for log lines: "messages", "bytes", ... */
 const char *ratelimit_name(enum rl_verdict v);
 

@@ -13,6 +13,7 @@
 #include "im/im.h"
 #include "xmpp/errors.h"
 #include "xmpp/ns.h"
+#include "xmpp/policy.h"
 #include "xmpp/server.h"
 #include "xmpp/session.h"
 
@@ -181,6 +182,12 @@ void router_route(struct router *r, struct session *from,
 	req.to = *to_jid;	/* ownership moves into req */
 	memset(to_jid, 0, sizeof(*to_jid));
 	if (strcmp(req.to.domain, cfg->domain) != 0) {
+		/* A group's policy may forbid the attempt (xmpp/policy.h). */
+		if (policy_remote_refused(from, req.stanza, &req.to)) {
+			jid_free(&req.to);
+			xml_stanza_free(st);
+			return;
+		}
 		/* No federation yet: say so rather than drop silently. */
 		session_send_error(from, req.stanza,
 		    ERR_REMOTE_SERVER_NOT_FOUND,

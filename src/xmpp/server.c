@@ -30,6 +30,7 @@
 #include "xmpp/authfail.h"
 #include "xmpp/ratelimit.h"
 #include "xmpp/errors.h"
+#include "xmpp/policy.h"
 #include "xmpp/router.h"
 #include "xmpp/session.h"
 
@@ -272,6 +273,7 @@ int server_init(struct server *srv, const struct config *cfg, char *err,
 		log_warn("[limits] rate_limits = off: accounts are not rate "
 		    "limited (benchmarks only)");
 	}
+	srv->policy = policy_new(srv);
 
 	for (size_t i = 0; i < cfg->listen.n; i++) {
 		struct listener *l = listener_new(srv->base, cfg->listen.addr[i],
@@ -379,6 +381,7 @@ void server_free(struct server *srv)
 	SSL_CTX_free(srv->http_tls);
 	authfail_free(srv->authfail);
 	reglimit_free(srv->reglimit);
+	policy_free(srv->policy);
 	ratelimit_free(srv->ratelimit);
 	addrlimit_free(srv->addrlimit);
 	router_free(srv->router);

@@ -29,6 +29,7 @@ struct http_server;
 struct upload_svc;
 struct traffic;
 struct metrics_page;
+struct policy;
 
 struct server {
 	const struct config	*cfg;
@@ -49,6 +50,8 @@ struct server {
 	struct traffic		*traffic;
 	struct metrics_page	*metrics_page;
 	struct event		*ev_flush;
+	/* Groups of accounts, idle logoff (xmpp/policy.h). */
+	struct policy		*policy;
 	struct xml_limits	 xml_limits;
 	struct listener		*listeners[2 * CONFIG_MAX_LISTEN];
 	size_t			 nlisteners;

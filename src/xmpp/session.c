@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "xmpp/authfail.h"
 #include "xmpp/ns.h"
+#include "xmpp/policy.h"
 #include "xmpp/ratelimit.h"
 #include "xmpp/router.h"
 #include "xmpp/server.h"
@@ -860,6 +861,7 @@ static void handle_bind(struct session *s, const struct xml_node *iq,
 	s->state = SS_ACTIVE;
 	metrics_observe(&metrics.login_time,
 	    (clock_mono_ms() - s->accepted_ms) * 1000000u);
+	s->bound_ms = s->active_ms = clock_mono_ms();
 	log_info("%s: bound", who(s));
 	evtimer_del(s->timer);
 	arm_timer_ms(s, first_check_ms(s));
@@ -1001,7 +1003,7 @@ static int rate_check(struct session *s, const struct xml_node *root,
 	if (type != NULL && (strcmp(type, "error") == 0 ||
 	    (kind == RL_IQ && strcmp(type, "result") == 0)))
 		return -1;
-	ratelimit_explain(rl, v, text, sizeof(text));
+	ratelimit_explain_for(rl, s->user, v, text, sizeof(text));
 	send_error_reply(s, root, stanza_error_reply_type(root,
 	    ERR_POLICY_VIOLATION, "wait", text));
 	return -1;
@@ -1074,6 +1076,9 @@ static void active_stanza(struct session *s, struct xml_stanza *st)
 	if (s->srv->ratelimit != NULL &&
 	    rate_check(s, root, to != NULL ? &j : NULL) != 0)
 		goto drop;
+	/* Idle logoff counts what a person does, not keep-alives. */
+	if (policy_is_activity(root))
+		s->active_ms = clock_mono_ms();
 	if (strcmp(root->name, "iq") == 0) {
 		const char *id = xml_attr(root, "id");
 		int getset = type && (strcmp(type, "get") == 0 ||

@@ -105,6 +105,10 @@ struct session {
 	uint64_t		 accepted_ms;	/* for parley_login_seconds */
 	uint64_t		 ping_sent_ms;	/* when ping_out was set */
 	uint64_t		 deadline_ms;	/* log in and bind before */
+	/* Idle logoff and max_session (xmpp/policy.h): when bound, and
+	 * the last stanza that showed a person at work. */
+	uint64_t		 bound_ms;
+	uint64_t		 active_ms;
 	struct session		*acct_next;	/* router: same account */
 	struct session		*all_next, *all_prev; /* server list */
 };

@@ -607,6 +607,134 @@ static void test_uploads(void **state)
 	    "[upload] max_file_size: must be a number from 1024 to 1073741824");
 }
 
+static void test_durations(void **state)
+{
+	unsigned v = 7;
+
+	assert_int_equal(config_duration_parse("0", 100, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(config_duration_parse("90", 1000, &v), 0);
+	assert_int_equal(v, 90);
+	assert_int_equal(config_duration_parse("90s", 1000, &v), 0);
+	assert_int_equal(v, 90);
+	assert_int_equal(config_duration_parse("15m", 100000, &v), 0);
+	assert_int_equal(v, 900);
+	assert_int_equal(config_duration_parse("8h", 100000, &v), 0);
+	assert_int_equal(v, 28800);
+	assert_int_equal(config_duration_parse("7d", 1000000, &v), 0);
+	assert_int_equal(v, 604800);
+	/* Malformed or too large: refused, *out untouched. */
+	v = 7;
+	assert_int_equal(config_duration_parse("", 100, &v), -1);
+	assert_int_equal(config_duration_parse("h", 100, &v), -1);
+	assert_int_equal(config_duration_parse("-1s", 100, &v), -1);
+	assert_int_equal(config_duration_parse("1.5h", 100000, &v), -1);
+	assert_int_equal(config_duration_parse("2w", 10000000, &v), -1);
+	assert_int_equal(config_duration_parse("8 h", 100000, &v), -1);
+	assert_int_equal(config_duration_parse("101", 100, &v), -1);
+	assert_int_equal(config_duration_parse("2m", 100, &v), -1);
+	assert_int_equal(config_duration_parse("99999999999d", ~0u, &v), -1);
+	assert_int_equal(v, 7);
+}
+
+static void test_groups(void **state)
+{
+	struct config c;
+	const struct config_group *g;
+	char err[512];
+
+	config_defaults(&c);
+	assert_int_equal(c.idle_logoff, PARLEY_IDLE_LOGOFF_DEFAULT);
+	assert_int_equal(c.max_session, 0);
+	assert_int_equal(c.ngroups, 0);
+	config_free(&c);
+
+	assert_int_equal(load(&c,
+	    "[server]\n"
+	    "domain = example.org\n"
+	    "admins = Alice@Example.org, bob@example.org\n"
+	    "[c2s]\n"
+	    "idle_logoff = 30m\n"
+	    "max_session = 1d\n"
+	    "[group.interns]\n"
+	    "upload = deny\n"
+	    "remote_contacts = deny\n"
+	    "federate = Partner.example, b.example\n"
+	    "archive = always\n"
+	    "idle_logoff = 2s\n"
+	    "max_session = 0\n"
+	    "message_rate = 1\n"
+	    "message_burst = 3\n"
+	    "[group.empty]\n"
+	    "[group.default]\n"
+	    "archive = off\n"
+	    "federate =\n", err, sizeof(err)), 0);
+	assert_int_equal(c.idle_logoff, 1800);
+	assert_int_equal(c.max_session, 86400);
+	assert_int_equal(c.admins.n, 2);
+	assert_string_equal(c.admins.v[0], "alice@example.org");
+	assert_int_equal(c.ngroups, 3);
+	g = config_group_find(&c, "interns");
+	assert_non_null(g);
+	assert_int_equal(g->upload, 0);
+	assert_int_equal(g->remote_contacts, 0);
+	assert_int_equal(g->federate.n, 2);
+	assert_string_equal(g->federate.v[0], "partner.example");
+	assert_int_equal(g->archive, ARCHIVE_ALWAYS);
+	assert_int_equal(g->idle_logoff, 2);
+	assert_int_equal(g->max_session, 0);
+	assert_int_equal(g->message_rate, 1);
+	assert_int_equal(g->message_burst, 3);
+	assert_true(g->set & GK_MAX_SESSION);
+	assert_false(g->set & GK_IQ_RATE);
+	/* An empty section is a group that sets nothing. */
+	g = config_group_find(&c, "empty");
+	assert_non_null(g);
+	assert_int_equal(g->set, 0);
+	assert_int_equal(g->upload, 1);
+	g = config_group_find(&c, "default");
+	assert_non_null(g);
+	assert_int_equal(g->archive, ARCHIVE_OFF);
+	/* federate = (empty) is set: no remote domain at all. */
+	assert_true(g->set & GK_FEDERATE);
+	assert_int_equal(g->federate.n, 0);
+	assert_null(config_group_find(&c, "Interns"));
+	config_free(&c);
+	config_free(&c);
+
+	expect_error("[group.a]\nupload = maybe\n", 2,
+	    "[group.a] upload: must be deny or allow");
+	expect_error("[group.a]\narchive = sometimes\n", 2,
+	    "[group.a] archive: must be user, off or always");
+	expect_error("[group.a]\nupload = deny\nupload = allow\n", 3,
+	    "[group.a] upload: duplicate key");
+	expect_error("[group.a]\nquota = 1\n", 2,
+	    "[group.a] quota: unknown key");
+	expect_error("[group.a]\nidle_logoff = 8 hours\n", 2,
+	    "[group.a] idle_logoff: must be a duration like 90s, 15m, 8h "
+	    "or 7d (0: off), at most 365d");
+	expect_error("[group.a]\nmessage_rate = 0\n", 2,
+	    "[group.a] message_rate: must be a number from 1 to 1000000");
+	expect_error("[group.]\n", 1, "[group.]: unknown section");
+	expect_error("[group.a b]\n", 1, "[group.a b]: a group name is 1 to "
+	    "32 letters, digits, '-' or '_'");
+	expect_error("[group.a]\nfederate = not a domain!\n", 2,
+	    "[group.a] federate: not a domain!: not a valid domain name");
+	expect_error("[group.a]\nbyte_burst = 1000\n", 1,
+	    "[group.a] byte_burst: must be at least max_stanza_size "
+	    "(262144)");
+	expect_error("[c2s]\nidle_logoff = 366d\n", 2,
+	    "[c2s] idle_logoff: must be a duration like 90s, 15m, 8h or 7d "
+	    "(0: off), at most 365d");
+	expect_error("[server]\nadmins = alice\n", 2,
+	    "[server] admins: alice: not a bare JID like alice@localhost");
+	expect_error("[server]\nadmins = a@localhost/res\n", 2,
+	    "[server] admins: a@localhost/res: not a bare JID like "
+	    "alice@localhost");
+	expect_error("[server]\nadmins = a@elsewhere\n", 2,
+	    "[server] admins: a@elsewhere: not an account of localhost");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +759,8 @@ int main(void)
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_rate_limits),
 		cmocka_unit_test(test_uploads),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_groups),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -315,6 +315,63 @@ static void test_explain(void **state)
 	ratelimit_free(rl);
 }
 
+/* Group budgets (xmpp/policy.h): "intern" has its own, everyone else the
+ * defaults; a change of group applies to the next stanza. */
+static struct rl_params intern_p = {
+	.rate = { 1, 1, 1, 1000 },
+	.burst = { 1, 1, 1, 5000 },
+	.new_rcpt_per_hour = 1,
+};
+static int intern_in_group = 1;
+
+static const struct rl_params *lookup(void *ud, const char *account)
+{
+	assert_ptr_equal(ud, &intern_p);
+	return intern_in_group && strcmp(account, "intern") == 0 ?
+	    &intern_p : NULL;
+}
+
+static void test_per_account_budgets(void **state)
+{
+	struct ratelimit *rl = mk();
+	uint64_t w;
+	char text[256];
+
+	(void)state;
+	intern_in_group = 1;
+	ratelimit_set_lookup(rl, lookup, &intern_p);
+	assert_int_equal(msg(rl, "intern", 10, &w), RL_PASS);
+	assert_int_equal(msg(rl, "intern", 10, &w), RL_OVER_MESSAGES);
+	assert_int_equal(w, 1000);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(msg(rl, "staff", 10, &w), RL_PASS);
+	assert_int_equal(msg(rl, "staff", 10, &w), RL_OVER_MESSAGES);
+	ratelimit_explain_for(rl, "intern", RL_OVER_MESSAGES, text,
+	    sizeof(text));
+	assert_non_null(strstr(text, "more than 1 messages a second "
+	    "(bursts of 1)"));
+	ratelimit_explain_for(rl, "staff", RL_OVER_MESSAGES, text,
+	    sizeof(text));
+	assert_non_null(strstr(text, "more than 5 messages a second "
+	    "(bursts of 3)"));
+	/* New recipients: one an hour for the group. */
+	assert_int_equal(ratelimit_recipient(rl, "intern", "a@x", NULL, NULL,
+	    &w), RL_PASS);
+	assert_int_equal(ratelimit_recipient(rl, "intern", "b@x", NULL, NULL,
+	    &w), RL_OVER_RECIPIENTS);
+	/* Out of the group: the default budgets from the next stanza. */
+	intern_in_group = 0;
+	now_ms += 1000;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(msg(rl, "intern", 10, &w), RL_PASS);
+	/* Back in: a bucket fuller than the group's burst is cut to it. */
+	now_ms += 10000;
+	intern_in_group = 1;
+	assert_int_equal(msg(rl, "intern", 10, &w), RL_PASS);
+	assert_int_equal(msg(rl, "intern", 10, &w), RL_OVER_MESSAGES);
+	ratelimit_free(rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_known_contacts_bounded),
 		cmocka_unit_test(test_gc),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_per_account_budgets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
