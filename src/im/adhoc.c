@@ -492,6 +492,7 @@ static int delete_user_run(struct adhoc_ctx *c)
 			server_audit(srv, "admin", lps[i], NULL,
 			    "delete-user by %s", c->admin);
 			kick(srv, lps[i]);
+			im_consent_account_deleted();
 		}
 	}
 	if (missing.len) {

@@ -475,6 +475,11 @@ static void release(struct server *srv, const char *user,
 		    user, store_errmsg(srv->store));
 }
 
+void im_consent_account_deleted(void)
+{
+	cs.loaded = 0;
+}
+
 void im_consent_forget(struct server *srv, const char *user,
     const char *contact_bare)
 {

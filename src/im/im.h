@@ -150,6 +150,10 @@ int	 im_consent_allows(struct im_req *req);
  * account user.  The subscription state is roster.c's business. */
 void	 im_consent_forget(struct server *srv, const char *user,
 	    const char *contact_bare);
+/* An account was deleted inside parleyd (XEP-0133): what consent.c
+ * remembers of who may write to whom is dropped and reloaded, as when
+ * parleyctl deletes one, so a new account of the same name starts clean. */
+void	 im_consent_account_deleted(void);
 /* roster.c: user sent a subscription presence of type to contact, and
  * it was processed: an acceptance releases the held messages, a refusal
  * or a withdrawn request deletes them. */
