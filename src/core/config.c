@@ -32,6 +32,7 @@ enum ktype {
 	K_ENUM,		/* one of names[], stored as its index (int) */
 	K_DOMAINS,	/* comma-separated domain names */
 	K_TYPES,	/* comma-separated media types (struct type_list) */
+	K_DURATION,	/* seconds, or with s/m/h/d; "off" is 0 when min is 0 */
 };
 
 struct key {
@@ -202,6 +203,11 @@ static const struct key keys[] = {
 	    1, PARLEY_SCAN_TIMEOUT_CEILING },
 
 	{ "policy", "p2p_transfers", K_ENUM, OFF(p2p_allow), 0, 0, p2p_list },
+
+	{ "audit", "retention", K_DURATION, OFF(audit_retention),
+	    0, PARLEY_AUDIT_RETENTION_CEILING },
+	{ "backup", "max_age", K_DURATION, OFF(backup_max_age),
+	    3600, PARLEY_BACKUP_MAX_AGE_CEILING },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -240,7 +246,7 @@ static void ctx_error(struct parse_ctx *x, const char *fmt, ...)
 
 static const char *const section_names[] = {
 	"server", "c2s", "tls", "auth", "limits", "policy", "register",
-	"http", "upload", "scan",
+	"http", "upload", "scan", "audit", "backup",
 };
 
 static int section_known(const char *s, size_t n)
@@ -274,6 +280,33 @@ static int parse_decimal(const char *s, unsigned long long min,
 	if (v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int config_parse_duration(const char *s, unsigned long long max,
+    unsigned long long *out)
+{
+	unsigned long long v = 0, unit = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > max)
+			return -1;
+		v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	switch (*p) {
+	case '\0': break;
+	case 's': unit = 1; p++; break;
+	case 'm': unit = 60; p++; break;
+	case 'h': unit = 3600; p++; break;
+	case 'd': unit = 86400; p++; break;
+	default: return -1;
+	}
+	if (*p != '\0' || v > max / unit)
+		return -1;
+	*out = v * unit;
 	return 0;
 }
 
@@ -675,6 +708,22 @@ static int set_value(struct parse_ctx *x, const struct key *k,
 	case K_TYPES:
 		return parse_types(x, k, value,
 		    (struct type_list *)(base + k->off));
+	case K_DURATION:
+		/* "off" only where 0 is allowed: it means "never". */
+		if (k->min == 0 && strcasecmp(value, "off") == 0) {
+			*(unsigned *)(base + k->off) = 0;
+			return 0;
+		}
+		if (config_parse_duration(value, k->max, &v) != 0 ||
+		    v < k->min) {
+			ctx_error(x, "[%s] %s: must be a duration from %llus to "
+			    "%llud (a number with s, m, h or d)%s", k->section,
+			    k->name, k->min, k->max / 86400,
+			    k->min == 0 ? ", or off" : "");
+			return -1;
+		}
+		*(unsigned *)(base + k->off) = (unsigned)v;
+		return 0;
 	case K_TLSVER:
 		if (strcmp(value, "1.2") == 0)
 			*(int *)(base + k->off) = 12;
@@ -874,6 +923,8 @@ void config_defaults(struct config *c)
 	c->scan_fail_open = 0;
 	c->scan_timeout = PARLEY_SCAN_TIMEOUT_DEFAULT;
 	c->p2p_allow = 0;
+	c->audit_retention = PARLEY_AUDIT_RETENTION_DEFAULT;
+	c->backup_max_age = PARLEY_BACKUP_MAX_AGE_DEFAULT;
 
 	c->cert_is_generated = 0;
 }

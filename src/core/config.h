@@ -152,6 +152,11 @@ struct config {
 	/* [policy] p2p_transfers: 1 lets direct transfer offers through */
 	int		 p2p_allow;
 
+	/* [audit] retention: s an audit event is kept; 0: forever */
+	unsigned	 audit_retention;
+	/* [backup] max_age: s after the last backup when check warns */
+	unsigned	 backup_max_age;
+
 	/* derived by config_finish() */
 	int		 cert_is_generated; /* no cert configured: make one */
 };
@@ -164,5 +169,9 @@ int	config_finish(struct config *c, char *err, size_t errlen);
  * parameters), or a whole type ("type/" and a star) when wild. */
 int	config_media_type_ok(const char *s, size_t len, int wild);
 void	config_free(struct config *c);
+/* A duration: plain seconds, or a number with s, m, h or d ("90d"), up to
+ * max seconds.  0 and *out set, or -1. */
+int	config_parse_duration(const char *s, unsigned long long max,
+	    unsigned long long *out);
 
 #endif

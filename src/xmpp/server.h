@@ -27,6 +27,7 @@ struct listener;
 struct session;
 struct http_server;
 struct upload_svc;
+struct audit_svc;
 
 struct server {
 	const struct config	*cfg;
@@ -42,6 +43,10 @@ struct server {
 	struct http_server	*http;
 	SSL_CTX			*http_tls;
 	struct upload_svc	*upload;
+	/* Coalesced audit events and the retention job (xmpp/audit.h). */
+	struct audit_svc	*audit;
+	/* <data_dir>/parleyd.lock, held while running (core/datalock.h). */
+	int			 lock_fd;
 	struct xml_limits	 xml_limits;
 	struct listener		*listeners[2 * CONFIG_MAX_LISTEN];
 	size_t			 nlisteners;
