@@ -62,5 +62,8 @@ int	 cmd_check(struct ctl *c, int argc, char **argv);
 int	 cmd_user_policy(struct ctl *c, int argc, char **argv);
 int	 cmd_invite(struct ctl *c, int argc, char **argv);
 int	 cmd_reports(struct ctl *c, int argc, char **argv);
+int	 cmd_audit(struct ctl *c, int argc, char **argv);
+int	 cmd_backup(struct ctl *c, int argc, char **argv);
+int	 cmd_restore(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -19,6 +19,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	    cmd_invite },
 	{ "check", "check", cmd_check },
 	{ "reports", "reports [--json]", cmd_reports },
+	{ "audit", "audit [--account JID] [--since T] [--json]", cmd_audit },
+	{ "backup", "backup [--force] FILE", cmd_backup },
+	{ "restore", "restore FILE", cmd_restore },
 	{ NULL, NULL, NULL }
 };
 
