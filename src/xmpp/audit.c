@@ -80,8 +80,9 @@ static void prune(struct audit_svc *a)
 		return;
 	}
 	if (n > 0)
-		log_info("audit: %lld events older than %us deleted ([audit] "
-		    "retention)", (long long)n, cfg->audit_retention);
+		log_info("audit: %lld event%s older than %us deleted ([audit] "
+		    "retention)", (long long)n, n == 1 ? "" : "s",
+		    cfg->audit_retention);
 	/* A 24th of the retention: an event outlives it by 4% at most. */
 	every = cfg->audit_retention / 24;
 	if (every > AUDIT_PRUNE_MAX_S)

@@ -289,7 +289,7 @@ class RetentionTest(IMTestCase):
         c = login(self.server, 'erin', resource='new')
         wait_rows(self, self.server, lambda r: r, 'a new login',
                   kind='login', account='erin')
-        self.assertIn('events older than 3s deleted', self.server.log())
+        self.assertIn('older than 3s deleted', self.server.log())
 
 
 class UploadAuditTest(UploadCase):
