@@ -63,6 +63,15 @@ static int pragma_text(sqlite3 *db, const char *sql, char *out, size_t cap)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* SQLite's messages about a damaged file may quote its bytes: the reason
+ * must stay one printable line. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 static int fsync_path(const char *path, int dir)
 {
 	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) |
@@ -85,7 +94,20 @@ static char *dir_of(const char *path)
 	return d;
 }
 
+static int copy_file(const char *src, const char *dst, int replace,
+    uint64_t *bytes, int *exists, char *err, size_t errlen);
+
 int store_copy_file(const char *src, const char *dst, int replace,
+    uint64_t *bytes, int *exists, char *err, size_t errlen)
+{
+	int rc = copy_file(src, dst, replace, bytes, exists, err, errlen);
+
+	if (rc != 0)
+		printable(err);
+	return rc;
+}
+
+static int copy_file(const char *src, const char *dst, int replace,
     uint64_t *bytes, int *exists, char *err, size_t errlen)
 {
 	sqlite3 *from = NULL, *to = NULL;
@@ -199,7 +221,20 @@ out:
 	return ret;
 }
 
+static int verify(const char *path, int *version, char *err,
+    size_t errlen);
+
 int store_verify_file(const char *path, int *version, char *err,
+    size_t errlen)
+{
+	int rc = verify(path, version, err, errlen);
+
+	if (rc != 0)
+		printable(err);
+	return rc;
+}
+
+static int verify(const char *path, int *version, char *err,
     size_t errlen)
 {
 	sqlite3 *db = NULL;

@@ -719,6 +719,11 @@ class NoHttpTest(ServerTestCase):
         el = c.iq("<request xmlns='%s' filename='a' size='1'/>" % NS_UP,
                   to='localhost')
         self.assertEqual(stanza_error(el)[0], 'service-unavailable', s(el))
+        # With an account, check also wants a backup (issue 8); with one,
+        # nothing about scanning is flagged when there are no uploads.
+        r = self.server.ctl('backup', os.path.join(self.server.dir,
+                                                   'backup.db'))
+        self.assertEqual(r.returncode, 0, r.stderr)
         r = self.server.ctl('check')
         self.assertEqual(r.returncode, 0, r.stdout)
 
