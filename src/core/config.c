@@ -34,7 +34,7 @@ enum ktype {
 	K_ENUM,		/* one of names[], stored as its index (int) */
 	K_DOMAINS,	/* comma-separated domain names */
 	K_TYPES,	/* comma-separated media types (struct type_list) */
-	K_DURATION,	/* seconds, "90", "15m", "8h", "7d" (unsigned) */
+	K_DURATION,	/* seconds, or with s/m/h/d; "off" is 0 when min is 0 */
 	K_JIDS,		/* comma-separated bare JIDs (struct domain_list) */
 };
 
@@ -231,6 +231,10 @@ static const struct key keys[] = {
 	{ "metrics", "token", K_STR, OFF(metrics_token), 0, 0 },
 	{ "metrics", "flush_interval", K_UINT, OFF(metrics_flush_interval),
 	    1, PARLEY_METRICS_FLUSH_CEILING },
+	{ "audit", "retention", K_DURATION, OFF(audit_retention),
+	    0, PARLEY_AUDIT_RETENTION_CEILING },
+	{ "backup", "max_age", K_DURATION, OFF(backup_max_age),
+	    3600, PARLEY_BACKUP_MAX_AGE_CEILING },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -312,6 +316,7 @@ static void ctx_error(struct parse_ctx *x, const char *fmt, ...)
 static const char *const section_names[] = {
 	"server", "c2s", "tls", "auth", "limits", "policy", "register",
 	"http", "upload", "scan", "metrics",
+	"http", "upload", "scan", "audit", "backup",
 };
 
 int config_group_name_ok(const char *name, size_t len)
@@ -378,6 +383,33 @@ static int parse_decimal(const char *s, unsigned long long min,
 	if (v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int config_parse_duration(const char *s, unsigned long long max,
+    unsigned long long *out)
+{
+	unsigned long long v = 0, unit = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > max)
+			return -1;
+		v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	switch (*p) {
+	case '\0': break;
+	case 's': unit = 1; p++; break;
+	case 'm': unit = 60; p++; break;
+	case 'h': unit = 3600; p++; break;
+	case 'd': unit = 86400; p++; break;
+	default: return -1;
+	}
+	if (*p != '\0' || v > max / unit)
+		return -1;
+	*out = v * unit;
 	return 0;
 }
 
@@ -737,44 +769,6 @@ static int parse_jids(struct parse_ctx *x, const struct key *k,
 	return 0;
 }
 
-int config_duration_parse(const char *s, unsigned max, unsigned *out)
-{
-	unsigned long long v = 0, mul = 1;
-	size_t n = strlen(s), i;
-
-	if (n == 0)
-		return -1;
-	switch (s[n - 1]) {
-	case 's':
-		n--;
-		break;
-	case 'm':
-		mul = 60;
-		n--;
-		break;
-	case 'h':
-		mul = 3600;
-		n--;
-		break;
-	case 'd':
-		mul = 86400;
-		n--;
-		break;
-	}
-	if (n == 0 || n > 10)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (unsigned long long)(s[i] - '0');
-	}
-	v *= mul;
-	if (v > max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 static int set_value_at(struct parse_ctx *x, const struct key *k,
     const char *value, char *base)
 {
@@ -858,13 +852,20 @@ static int set_value_at(struct parse_ctx *x, const struct key *k,
 		return parse_types(x, k, value,
 		    (struct type_list *)(base + k->off));
 	case K_DURATION:
-		if (config_duration_parse(value, (unsigned)k->max,
-		    (unsigned *)(base + k->off)) != 0) {
-			ctx_error(x, "[%s] %s: must be a duration like 90s, "
-			    "15m, 8h or 7d (0: off), at most %llud",
-			    k->section, k->name, k->max / 86400);
+		/* "off" only where 0 is allowed: it means "never". */
+		if (k->min == 0 && strcasecmp(value, "off") == 0) {
+			*(unsigned *)(base + k->off) = 0;
+			return 0;
+		}
+		if (config_parse_duration(value, k->max, &v) != 0 ||
+		    v < k->min) {
+			ctx_error(x, "[%s] %s: must be a duration from %llus to "
+			    "%llud (a number with s, m, h or d)%s", k->section,
+			    k->name, k->min, k->max / 86400,
+			    k->min == 0 ? ", or off" : "");
 			return -1;
 		}
+		*(unsigned *)(base + k->off) = (unsigned)v;
 		return 0;
 	case K_JIDS:
 		return parse_jids(x, k, value,
@@ -1153,6 +1154,8 @@ void config_defaults(struct config *c)
 	c->metrics_access = METRICS_ACCESS_LOOPBACK;
 	c->metrics_token = xstrdup("");
 	c->metrics_flush_interval = PARLEY_METRICS_FLUSH_DEFAULT;
+	c->audit_retention = PARLEY_AUDIT_RETENTION_DEFAULT;
+	c->backup_max_age = PARLEY_BACKUP_MAX_AGE_DEFAULT;
 
 	c->cert_is_generated = 0;
 }

@@ -218,6 +218,10 @@ struct config {
 	/* [group.NAME] sections, in file order */
 	struct config_group groups[CONFIG_MAX_GROUPS];
 	size_t		 ngroups;
+	/* [audit] retention: s an audit event is kept; 0: forever */
+	unsigned	 audit_retention;
+	/* [backup] max_age: s after the last backup when check warns */
+	unsigned	 backup_max_age;
 
 	/* derived by config_finish() */
 	int		 cert_is_generated; /* no cert configured: make one */
@@ -237,8 +241,9 @@ const struct config_group *config_group_find(const struct config *c,
 /* 0 if name may name a group: 1 to CONFIG_GROUP_NAME_MAX letters,
  * digits, '-' or '_'. */
 int	config_group_name_ok(const char *name, size_t len);
-/* A duration, "90", "90s", "15m", "8h" or "7d", in seconds, up to max;
- * 0 on success, -1 if malformed or too large. */
-int	config_duration_parse(const char *s, unsigned max, unsigned *out);
+/* A duration: plain seconds, or a number with s, m, h or d ("90d"), up to
+ * max seconds.  0 and *out set, or -1. */
+int	config_parse_duration(const char *s, unsigned long long max,
+	    unsigned long long *out);
 
 #endif

@@ -291,6 +291,21 @@
  * open at once, and how long an unfinished one is kept. */
 #define PARLEY_ADHOC_SESSIONS_MAX	16u
 #define PARLEY_ADHOC_SESSION_S		600u
+/* The admin's audit trail (store/audit.h, xmpp/audit.h). */
+/* Seconds an audit event is kept: long enough to look back over a quarter,
+ * short enough that client addresses do not pile up forever.  Ten years
+ * at most (the value is held in an unsigned). */
+#define PARLEY_AUDIT_RETENTION_DEFAULT	(90u * 86400u)
+#define PARLEY_AUDIT_RETENTION_CEILING	(3650u * 86400u)
+/* Repeated hits (rate limits, policy refusals) of one account on one
+ * limit make one row per this many seconds, with a count: a flood must
+ * not become a flood of rows. */
+#define PARLEY_AUDIT_COALESCE_S		60u
+/* Longest detail text of one event. */
+#define PARLEY_AUDIT_DETAIL_MAX		512u
+/* `parleyctl check` warns when the last backup is older than this. */
+#define PARLEY_BACKUP_MAX_AGE_DEFAULT	(7u * 86400u)
+#define PARLEY_BACKUP_MAX_AGE_CEILING	(366u * 86400u)
 
 #if PARLEY_STANZA_MAX_DEFAULT > PARLEY_BYTE_BURST_DEFAULT
 #error "byte burst default below the largest stanza"

@@ -411,24 +411,23 @@ static void put_body(struct http_req *r, const char *data, size_t len)
 	}
 }
 
-static void record_event(struct put *p, const char *event,
-    const char *detail, const char *file)
+/*
+ * The audit trail's record of an upload (xmpp/audit.h): kind upload (served:
+ * scan=clean, off or unscanned), quarantine (scan=infected) or
+ * upload-refused (scan=scan-failed), with the uploader's account and the
+ * HTTP client's address.  The detail reads "id=N size=N type=T scan=S",
+ * then file=quarantine/HEX for a quarantined file, then signature= or
+ * reason= (free text, last).  Never the file name the uploader chose.
+ */
+static void record_event(struct put *p, const char *kind, const char *scan,
+    const char *file, const char *label, const char *text)
 {
-	struct upload_event ev = {
-		.stamp = clock_wall_s(),
-		.owner = p->rec.owner,
-		.event = event,
-		.detail = detail,
-		.size = p->rec.size,
-		.content_type = p->rec.content_type,
-		.upload_id = p->rec.id,
-		.file = file,
-	};
-
-	if (store_upload_event(p->u->srv->store, &ev) != STORE_OK)
-		log_error("upload: cannot record '%s' for upload %lld: %s",
-		    event, (long long)p->rec.id,
-		    store_errmsg(p->u->srv->store));
+	server_audit(p->u->srv, kind, p->rec.owner, http_req_peer(p->r),
+	    "id=%lld size=%llu type=%s scan=%s%s%s%s%s%s%s",
+	    (long long)p->rec.id, (unsigned long long)p->rec.size,
+	    p->rec.content_type, scan, file ? " file=quarantine/" : "",
+	    file ? file : "", text ? " " : "", text ? label : "",
+	    text ? "=" : "", text ? text : "");
 }
 
 /* Moves the file from incoming/ to dir_fd and the row to state. */
@@ -452,7 +451,8 @@ static int put_move(struct put *p, int dir_fd, int state)
 	return 0;
 }
 
-static void publish(struct put *p)
+/* scan: what the audit trail says of the scan (see record_event). */
+static void publish(struct put *p, const char *scan, const char *reason)
 {
 	char w[1100];
 
@@ -467,6 +467,7 @@ static void publish(struct put *p)
 	metrics.uploads++;
 	metrics.upload_bytes += p->rec.size;
 	traffic_file(p->u->srv->traffic, p->rec.owner, p->rec.size);
+	record_event(p, "upload", scan, NULL, "reason", reason);
 	http_reply_text(p->r, 201, "stored");
 }
 
@@ -483,8 +484,9 @@ static void quarantine(struct put *p, const char *signature)
 	    p->file);
 	if (put_move(p, u->quarantine_fd, UPLOAD_QUARANTINED) != 0)
 		put_discard(p);
-	record_event(p, "infected", signature,
-	    p->state == UPLOAD_QUARANTINED ? p->file : NULL);
+	record_event(p, "quarantine", "infected",
+	    p->state == UPLOAD_QUARANTINED ? p->file : NULL, "signature",
+	    signature);
 	snprintf(msg, sizeof(msg), "Your upload was refused: the virus "
 	    "scanner found %s in it. The file was quarantined and the "
 	    "administrator has been told.", signature);
@@ -501,7 +503,7 @@ static void scan_done(void *ud, enum scan_verdict v, const char *detail)
 	p->u->scanning--;
 	switch (v) {
 	case SCAN_CLEAN:
-		publish(p);
+		publish(p, "clean", NULL);
 		return;
 	case SCAN_INFECTED:
 		quarantine(p, detail);
@@ -513,13 +515,13 @@ static void scan_done(void *ud, enum scan_verdict v, const char *detail)
 	if (p->u->cfg->scan_fail_open) {
 		log_warn("upload %lld: from %s NOT scanned ([scan] fail_open "
 		    "= on): %s", (long long)p->rec.id, w, detail);
-		record_event(p, "unscanned", detail, NULL);
-		publish(p);
+		publish(p, "unscanned", detail);
 		return;
 	}
 	log_error("upload %lld: from %s refused, it could not be scanned: %s",
 	    (long long)p->rec.id, w, detail);
-	record_event(p, "scan-failed", detail, NULL);
+	record_event(p, "upload-refused", "scan-failed", NULL, "reason",
+	    detail);
 	put_discard(p);
 	http_reply_text(p->r, 503, "Refused: the file could not be scanned "
 	    "for viruses (the scanner is unavailable), so it was not stored. "
@@ -546,7 +548,7 @@ static void put_end(struct http_req *r)
 	}
 	p->state = UPLOAD_SCANNING;
 	if (p->u->scanner == NULL) {
-		publish(p);
+		publish(p, "off", NULL);
 		return;
 	}
 	http_req_wait(r);

@@ -22,7 +22,7 @@
  * its answer: 201 when clean; 422 with the signature when infected (the
  * file goes to quarantine/, the GET URL answers 404 like an unknown one,
  * the uploader's online resources get a notice, the log a line without
- * the file name, and upload_events a row for the admin); 503 when clamd
+ * the file name, and the audit trail a quarantine event); 503 when clamd
  * cannot say (fails closed), unless [scan] fail_open = on.
  *
  * A periodic job on the loop removes files past their expiry and slots

@@ -901,6 +901,26 @@ static void reload(struct server *srv, const char *user)
 		bs.accounts--;
 }
 
+/* One audit event per block or unblock request: how many JIDs and which
+ * (as many as fit the detail). */
+static void audit_items(struct server *srv, const struct session *me,
+    const char *kind, int all, const struct items *it)
+{
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < it->n && b.len < PARLEY_AUDIT_DETAIL_MAX / 2;
+	    i++) {
+		if (i > 0)
+			buf_putc(&b, ',');
+		buf_puts(&b, it->jids[i]);
+	}
+	if (b.len >= PARLEY_AUDIT_DETAIL_MAX / 2 && it->n > 1)
+		buf_puts(&b, ",...");
+	server_audit(srv, kind, me->user, me->addr, "items=%zu%s%s%s", it->n,
+	    all ? " all" : "", it->n > 0 ? " jids=" : "", buf_str(&b));
+	buf_free(&b);
+}
+
 void im_block(struct im_req *req)
 {
 	struct server *srv = req->srv;
@@ -962,6 +982,12 @@ void im_block(struct im_req *req)
 		log_info("report: %s reported %s (%s)", me->bare,
 		    ri[i].r.reported, log_escape(esc, sizeof(esc),
 		    ri[i].reason, strlen(ri[i].reason)));
+	audit_items(srv, me, "block", 0, &it);
+	/* The reporter's text is theirs to show the admin in the report
+	 * queue; the audit trail names only who and why. */
+	for (size_t i = 0; i < nr; i++)
+		server_audit(srv, "report", me->user, me->addr,
+		    "reported=%s reason=%s", ri[i].r.reported, ri[i].reason);
 	if (dropped > 0)
 		log_warn("report: %u from %s not queued: it has %u waiting "
 		    "already", dropped, me->bare, PARLEY_REPORTS_PER_USER);
@@ -1029,6 +1055,7 @@ void im_unblock(struct im_req *req)
 	}
 	reload(srv, me->user);
 	im_iq_result(req, NULL);
+	audit_items(srv, me, "unblock", all, &it);
 	push(srv, me->user, "unblock", all ? NULL : it.jids, all ? 0 : it.n);
 	for (size_t i = 0; i < it.n; i++)
 		each_named(&pc, &it.v[i], restore);

@@ -29,6 +29,7 @@
 
 #include "core/log.h"
 #include "im/im.h"
+#include "xmpp/audit.h"
 #include "xmpp/errors.h"
 #include "xmpp/server.h"
 #include "xmpp/session.h"
@@ -153,6 +154,8 @@ int im_p2p_refused(struct im_req *req)
 	log_info("%s: refused a %s offer to a resource (%s)", req->from->bare,
 	    child->name, why == P2P_ADDRESS ? "network address" :
 	    "unscanned file");
+	audit_policy(req->srv, req->from->user, req->from->addr,
+	    "p2p_transfers", child->name);
 	im_error(req, ERR_POLICY_VIOLATION, why_text[why]);
 	return 1;
 }

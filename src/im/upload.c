@@ -17,6 +17,7 @@
 
 #include "http/upload.h"
 #include "im/im.h"
+#include "xmpp/audit.h"
 #include "xmpp/errors.h"
 #include "xmpp/ns.h"
 #include "xmpp/policy.h"
@@ -142,6 +143,8 @@ void im_upload_request(struct im_req *req)
 		im_error(req, ERR_RESOURCE_CONSTRAINT, slot.text);
 		return;
 	case UPLOAD_RATE:
+		audit_hit(req->srv, "rate-limit", req->from->user,
+		    req->from->addr, "limit=uploads", NULL);
 		t = (time_t)slot.retry_at;
 		gmtime_r(&t, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);

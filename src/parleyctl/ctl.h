@@ -65,5 +65,8 @@ int	 cmd_reports(struct ctl *c, int argc, char **argv);
 int	 cmd_top(struct ctl *c, int argc, char **argv);
 int	 cmd_user_group(struct ctl *c, int argc, char **argv);
 int	 cmd_groups(struct ctl *c, int argc, char **argv);
+int	 cmd_audit(struct ctl *c, int argc, char **argv);
+int	 cmd_backup(struct ctl *c, int argc, char **argv);
+int	 cmd_restore(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -23,6 +23,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "reports", "reports [--json]", cmd_reports },
 	{ "top", "top [--by messages|bytes|files] [--window 1h|24h|7d] "
 	    "[--limit N] [--json]", cmd_top },
+	{ "audit", "audit [--account JID] [--since T] [--json]", cmd_audit },
+	{ "backup", "backup [--force] FILE", cmd_backup },
+	{ "restore", "restore FILE", cmd_restore },
 	{ NULL, NULL, NULL }
 };
 

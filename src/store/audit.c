@@ -15,8 +15,17 @@ enum store_rc store_audit_add(struct store *st, int64_t stamp,
     const char *kind, const char *account, const char *addr,
     const char *detail)
 {
+	return store_audit_add_id(st, stamp, kind, account, addr, detail,
+	    NULL);
+}
+
+enum store_rc store_audit_add_id(struct store *st, int64_t stamp,
+    const char *kind, const char *account, const char *addr,
+    const char *detail, int64_t *id)
+{
 	sqlite3_stmt *s = store_stmt(st, "INSERT INTO audit (stamp, kind, "
 	    "account, addr, detail) VALUES (?1, ?2, ?3, ?4, ?5)");
+	enum store_rc rc;
 
 	if (s == NULL)
 		return STORE_ERR;
@@ -25,7 +34,23 @@ enum store_rc store_audit_add(struct store *st, int64_t stamp,
 	bind_opt(s, 3, account);
 	bind_opt(s, 4, addr);
 	bind_opt(s, 5, detail);
-	return store_step_done(st, s, "write audit event");
+	rc = store_step_done(st, s, "write audit event");
+	if (rc == STORE_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(store_db(st));
+	return rc;
+}
+
+enum store_rc store_audit_set_detail(struct store *st, int64_t id,
+    const char *detail)
+{
+	sqlite3_stmt *s = store_stmt(st, "UPDATE audit SET detail = ?2 "
+	    "WHERE id = ?1");
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	bind_opt(s, 2, detail);
+	return store_step_done(st, s, "update audit event");
 }
 
 enum store_rc store_audit_list(struct store *st, const char *account,

@@ -27,6 +27,13 @@ struct audit_row {
 enum store_rc store_audit_add(struct store *st, int64_t stamp,
 	    const char *kind, const char *account, const char *addr,
 	    const char *detail);
+/* The same, and *id gets the new row's id. */
+enum store_rc store_audit_add_id(struct store *st, int64_t stamp,
+	    const char *kind, const char *account, const char *addr,
+	    const char *detail, int64_t *id);
+/* Replaces the detail of event id (a coalesced event's count grows). */
+enum store_rc store_audit_set_detail(struct store *st, int64_t id,
+	    const char *detail);
 /* Calls fn for each event at or after since (Unix seconds), of account
  * when not NULL, oldest first.  The row's strings live for the call. */
 enum store_rc store_audit_list(struct store *st, const char *account,

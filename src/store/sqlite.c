@@ -231,7 +231,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX audit_by_account ON audit (account, stamp);"
 	"CREATE INDEX audit_by_stamp ON audit (stamp);",
 	/*
-	 * 10: per-account traffic for `parleyctl top` (store/traffic.c):
+	 * 9: per-account traffic for `parleyctl top` (store/traffic.c):
 	 * counts of messages, stanza bytes and files in minute (span 60)
 	 * and hour (span 3600) buckets, never what was sent or to whom.
 	 * No foreign key: a deleted account's rows age out with the rest
@@ -247,9 +247,42 @@ static const char *const migrations[] = {
 	"  file_bytes INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (span, start, account)"
 	") WITHOUT ROWID;",
+	/*
+	 * 10: one audit trail.  What the virus scanner found (upload_events,
+	 * 6) moves into audit as kind quarantine, upload-refused or upload
+	 * (served unscanned), in the detail format of http/upload.c, and the
+	 * old table goes: from now on its events are audit rows, under the
+	 * audit retention.  backups records each `parleyctl backup` that
+	 * finished, for `parleyctl check` ("no recent backup").
+	 */
+	"INSERT INTO audit (stamp, kind, account, addr, detail)"
+	"  SELECT stamp,"
+	"    CASE event WHEN 'infected' THEN 'quarantine'"
+	"      WHEN 'unscanned' THEN 'upload' ELSE 'upload-refused' END,"
+	"    owner, NULL,"
+	"    printf('id=%d size=%d type=%s scan=%s%s%s', upload_id, size,"
+	"      content_type, event,"
+	"      CASE WHEN file IS NULL THEN '' ELSE ' file=quarantine/' || file"
+	"        END,"
+	"      CASE WHEN detail IS NULL THEN ''"
+	"        WHEN event = 'infected' THEN ' signature=' || detail"
+	"        ELSE ' reason=' || detail END)"
+	"  FROM upload_events ORDER BY id;"
+	"DROP TABLE upload_events;"
+	"CREATE TABLE backups ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  stamp INTEGER NOT NULL,"
+	"  file TEXT NOT NULL,"
+	"  bytes INTEGER NOT NULL"
+	");",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
 
 enum stmt_id {
 	S_USER_CREATE,

@@ -49,6 +49,10 @@ enum store_rc store_user_exists(struct store *st, const char *localpart);
 enum store_rc store_user_list(struct store *st,
 	    void (*fn)(void *ud, const char *localpart), void *ud);
 
+/* The schema version this program writes (PRAGMA user_version after the
+ * last migration): a database with a larger one is from a newer Parley. */
+int	 store_schema_version(void);
+
 /* A number that changes whenever another process (parleyctl) commits to
  * the database, and only then: what parleyd caches from the store is
  * stale when it moved. */

@@ -200,31 +200,3 @@ enum store_rc store_upload_prune(struct store *st, int64_t before)
 	sqlite3_bind_int64(s, 1, before);
 	return store_step_done(st, s, "prune uploads");
 }
-
-static void bind_opt_text(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v != NULL)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-enum store_rc store_upload_event(struct store *st,
-    const struct upload_event *ev)
-{
-	sqlite3_stmt *s = store_stmt(st, "INSERT INTO upload_events (stamp, "
-	    "owner, event, detail, size, content_type, upload_id, file) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, ev->stamp);
-	sqlite3_bind_text(s, 2, ev->owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, ev->event, -1, SQLITE_STATIC);
-	bind_opt_text(s, 4, ev->detail);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)ev->size);
-	bind_opt_text(s, 6, ev->content_type);
-	sqlite3_bind_int64(s, 7, ev->upload_id);
-	bind_opt_text(s, 8, ev->file);
-	return store_step_done(st, s, "record upload event");
-}

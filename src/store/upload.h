@@ -12,8 +12,9 @@
  * (any state may go to GONE: failed, expired or refused).  Moves are
  * compare-and-set (store_upload_move names the state it expects), so two
  * PUTs racing for one slot cannot both win.  Rows live on as GONE for an
- * hour because the hourly upload count reads them; the admin's record of
- * scanner findings is a separate table that is never pruned.
+ * hour because the hourly upload count reads them.  The admin's record of
+ * uploads and of what the scanner found is the audit trail (kinds upload,
+ * quarantine, upload-refused: http/upload.c, store/audit.h).
  */
 #ifndef PARLEY_STORE_UPLOAD_H
 #define PARLEY_STORE_UPLOAD_H
@@ -83,19 +84,5 @@ enum store_rc store_upload_due(struct store *st, int64_t now,
 	    int unfinished, struct upload_due *out, size_t max, size_t *n);
 /* Deletes GONE rows created before before. */
 enum store_rc store_upload_prune(struct store *st, int64_t before);
-
-/* What the scanner found, for the admin (never pruned, no file name). */
-struct upload_event {
-	int64_t		 stamp;
-	const char	*owner;
-	const char	*event;		/* "infected", "scan-failed", ... */
-	const char	*detail;	/* signature or reason; may be NULL */
-	uint64_t	 size;
-	const char	*content_type;
-	int64_t		 upload_id;
-	const char	*file;		/* name in quarantine/, or NULL */
-};
-enum store_rc store_upload_event(struct store *st,
-	    const struct upload_event *ev);
 
 #endif

@@ -15,6 +15,7 @@
 #include "admin/traffic.h"
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/datalock.h"
 #include "core/log.h"
 #include "http/http.h"
 #include "http/metrics.h"
@@ -27,6 +28,7 @@
 #include "store/audit.h"
 #include "store/store.h"
 #include "store/traffic.h"
+#include "xmpp/audit.h"
 #include "xmpp/authfail.h"
 #include "xmpp/ratelimit.h"
 #include "xmpp/errors.h"
@@ -219,7 +221,10 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 int server_init(struct server *srv, const struct config *cfg, char *err,
     size_t errlen)
 {
+	pid_t holder;
+
 	memset(srv, 0, sizeof(*srv));
+	srv->lock_fd = -1;
 	srv->cfg = cfg;
 	srv->xml_limits.stanza_max = cfg->max_stanza_size;
 	srv->xml_limits.header_max = cfg->max_header_size;
@@ -227,6 +232,10 @@ int server_init(struct server *srv, const struct config *cfg, char *err,
 	srv->xml_limits.attrs_max = cfg->max_attributes;
 
 	if (mkdir_p(cfg->data_dir, 0700, err, errlen) != 0)
+		return -1;
+	/* One parleyd per data directory, and none while it is restored. */
+	srv->lock_fd = datalock_take(cfg->data_dir, 1, &holder, err, errlen);
+	if (srv->lock_fd < 0)
 		return -1;
 	if (cfg->cert_is_generated) {
 		char dir[4096];
@@ -253,6 +262,7 @@ int server_init(struct server *srv, const struct config *cfg, char *err,
 		return -1;
 	}
 	srv->router = router_new(srv);
+	srv->audit = audit_svc_new(srv);
 	srv->addrlimit = addrlimit_new(cfg->max_unauth_per_address,
 	    cfg->connect_rate);
 	srv->authfail = authfail_new(cfg->backoff_base_ms, cfg->backoff_max_ms);
@@ -385,11 +395,15 @@ void server_free(struct server *srv)
 	ratelimit_free(srv->ratelimit);
 	addrlimit_free(srv->addrlimit);
 	router_free(srv->router);
+	/* Before the store: it writes the counts still in memory. */
+	audit_svc_free(srv->audit);
 	if (srv->base)
 		event_base_free(srv->base);
 	if (srv->store)
 		store_close(srv->store);
 	SSL_CTX_free(srv->tls);
+	if (srv->lock_fd >= 0)
+		close(srv->lock_fd);
 }
 
 void server_audit(struct server *srv, const char *kind, const char *account,

@@ -30,6 +30,7 @@ struct upload_svc;
 struct traffic;
 struct metrics_page;
 struct policy;
+struct audit_svc;
 
 struct server {
 	const struct config	*cfg;
@@ -52,6 +53,10 @@ struct server {
 	struct event		*ev_flush;
 	/* Groups of accounts, idle logoff (xmpp/policy.h). */
 	struct policy		*policy;
+	/* Coalesced audit events and the retention job (xmpp/audit.h). */
+	struct audit_svc	*audit;
+	/* <data_dir>/parleyd.lock, held while running (core/datalock.h). */
+	int			 lock_fd;
 	struct xml_limits	 xml_limits;
 	struct listener		*listeners[2 * CONFIG_MAX_LISTEN];
 	size_t			 nlisteners;

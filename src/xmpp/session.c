@@ -19,6 +19,7 @@
 #include "net/conn.h"
 #include "store/roster.h"
 #include "store/store.h"
+#include "xmpp/audit.h"
 #include "xmpp/authfail.h"
 #include "xmpp/ns.h"
 #include "xmpp/policy.h"
@@ -326,6 +327,29 @@ static void on_tls(void *ud)
 	log_debug("%s: TLS established: %s", who(s), conn_tls_desc(s->conn));
 }
 
+/* Why a session ended, for the audit trail, from the close reason that
+ * conn.c or session_stream_error() gave (a stream error's name). */
+static const char *logout_reason(const char *why)
+{
+	static const struct {
+		const char	*why, *reason;
+	} map[] = {
+		{ "stream closed by client", "client closed" },
+		{ "closed by peer", "connection lost" },
+		{ "connection error", "connection lost" },
+		{ "system-shutdown", "server shutdown" },
+		{ "conflict", "replaced by a new login" },
+		{ "connection-timeout", "timeout" },
+		{ "policy-violation", "refused by policy" },
+		{ "not-authorized", "account removed or not authorized" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(why, map[i].why) == 0)
+			return map[i].reason;
+	return why;	/* another stream error by name, or a TLS failure */
+}
+
 static void on_close(void *ud, const char *why)
 {
 	struct session *s = ud;
@@ -333,6 +357,9 @@ static void on_close(void *ud, const char *why)
 
 	if (s->full != NULL) {
 		log_info("%s: session ended (%s)", who(s), why);
+		server_audit(srv, "logout", s->user, s->addr,
+		    "resource=%s reason=%s", s->jid.resource ?
+		    s->jid.resource : "", logout_reason(why));
 		router_unbind(srv->router, s);
 	} else {
 		log_info("%s: closed (%s)", who(s), why);
@@ -593,6 +620,15 @@ static void auth_failed(struct session *s, const char *user)
 	    s->addr, &count);
 	s->auth_failures++;
 	metrics.auth_failures++;
+	/* A name that is no account is often a password typed one field
+	 * too early: it is not kept. */
+	if (user != NULL && user[0] != '\0' &&
+	    store_user_exists(s->srv->store, user) == STORE_OK)
+		server_audit(s->srv, "login-failed", user, s->addr,
+		    "mechanism=%s", s->mech);
+	else
+		server_audit(s->srv, "login-failed", NULL, s->addr,
+		    "unknown account mechanism=%s", s->mech);
 	log_warn("%s: authentication failed for %s@%s (%s) from %s; "
 	    "%u recent failures, answering in %u ms", who(s),
 	    user ? user : "?", s->srv->cfg->domain, s->mech, s->addr, count,
@@ -863,6 +899,10 @@ static void handle_bind(struct session *s, const struct xml_node *iq,
 	    (clock_mono_ms() - s->accepted_ms) * 1000000u);
 	s->bound_ms = s->active_ms = clock_mono_ms();
 	log_info("%s: bound", who(s));
+	server_audit(s->srv, "login", s->user, s->addr,
+	    "resource=%s mechanism=%s tls=%s", s->jid.resource ?
+	    s->jid.resource : "", s->mech ? s->mech : "?",
+	    conn_tls_desc(s->conn));
 	evtimer_del(s->timer);
 	arm_timer_ms(s, first_check_ms(s));
 }
@@ -999,6 +1039,12 @@ static int rate_check(struct session *s, const struct xml_node *root,
 		metrics.rate_limited[lim[v]]++;
 	}
 	rl_log(s, v);
+	{
+		char what[64];
+
+		snprintf(what, sizeof(what), "limit=%s", ratelimit_name(v));
+		audit_hit(s->srv, "rate-limit", s->user, s->addr, what, NULL);
+	}
 	rl_pause(s, wait);
 	if (type != NULL && (strcmp(type, "error") == 0 ||
 	    (kind == RL_IQ && strcmp(type, "result") == 0)))

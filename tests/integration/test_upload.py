@@ -156,9 +156,27 @@ class UploadCase(ServerTestCase):
                                             'parley.db'), timeout=10)
 
     def events(self):
+        """What the scanner found, from the audit trail (issue 8 folded
+        the old upload_events table into it): (owner, scan, signature or
+        reason, size, file in quarantine/) per quarantined, refused or
+        unscanned upload."""
         with self.db() as d:
-            return d.execute('SELECT owner, event, detail, size, file '
-                             'FROM upload_events ORDER BY id').fetchall()
+            rows = d.execute("SELECT account, detail FROM audit WHERE kind "
+                             "IN ('upload', 'quarantine', 'upload-refused') "
+                             "ORDER BY id").fetchall()
+        out = []
+        for owner, detail in rows:
+            text = None
+            for label in (' signature=', ' reason='):
+                if label in detail:
+                    detail, text = detail.split(label, 1)
+            f = dict(kv.split('=', 1) for kv in detail.split(' '))
+            if f['scan'] in ('clean', 'off'):
+                continue
+            qfile = f.get('file')
+            out.append((owner, f['scan'], text, int(f['size']),
+                        qfile[len('quarantine/'):] if qfile else None))
+        return out
 
     def updir(self, sub):
         return os.path.join(self.server.data_dir, 'uploads', sub)
@@ -701,6 +719,11 @@ class NoHttpTest(ServerTestCase):
         el = c.iq("<request xmlns='%s' filename='a' size='1'/>" % NS_UP,
                   to='localhost')
         self.assertEqual(stanza_error(el)[0], 'service-unavailable', s(el))
+        # With an account, check also wants a backup (issue 8); with one,
+        # nothing about scanning is flagged when there are no uploads.
+        r = self.server.ctl('backup', os.path.join(self.server.dir,
+                                                   'backup.db'))
+        self.assertEqual(r.returncode, 0, r.stderr)
         r = self.server.ctl('check')
         self.assertEqual(r.returncode, 0, r.stdout)
 
