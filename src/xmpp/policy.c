@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "store/settings.h"
 #include "store/store.h"
+#include "xmpp/audit.h"
 #include "xmpp/errors.h"
 #include "xmpp/ns.h"
 #include "xmpp/server.h"
@@ -241,8 +242,14 @@ int policy_refuse(struct session *s, const struct xml_node *orig,
 	    detail ? detail : "");
 	log_info("%s: refused by policy: group=%s rule=%s",
 	    s->full ? s->full : s->user, p->name ? p->name : "(none)", rule);
-	server_audit(s->srv, "policy", s->user, NULL, "group=%s rule=%s",
-	    p->name ? p->name : "(none)", rule);
+	{
+		char what[CONFIG_GROUP_NAME_MAX + 128];
+
+		/* Coalesced: refusals repeated by a client are one row. */
+		snprintf(what, sizeof(what), "group=%s rule=%s",
+		    p->name ? p->name : "(none)", rule);
+		audit_hit(s->srv, "policy", s->user, s->addr, what, NULL);
+	}
 	reply = stanza_error_reply_type(orig, ERR_POLICY_VIOLATION, "cancel",
 	    text);
 	if (reply != NULL) {

@@ -99,10 +99,11 @@ class GroupsTest(PolicyCase):
         el = self.slot(login(self.server, 'partner'))
         self.assertEqual(el.get('type'), 'result', s(el))
         # The admin's trail has it, with group and rule.
-        self.assertTrue(wait_until(lambda: ('intern', 'group=interns '
-                                            'rule=upload = deny') in
-                                   audit_rows(self.server, 'policy'),
-                                   T(5)), audit_rows(self.server, 'policy'))
+        self.assertTrue(wait_until(lambda: any(
+            a == 'intern' and d.startswith('group=interns rule=upload = '
+                                           'deny count=')
+            for a, d in audit_rows(self.server, 'policy')),
+            T(5)), audit_rows(self.server, 'policy'))
 
     def test_remote_contacts(self):
         intern, staff = login(self.server, 'intern'), login(self.server,
