@@ -32,6 +32,7 @@ enum ktype {
 	K_ENUM,		/* one of names[], stored as its index (int) */
 	K_DOMAINS,	/* comma-separated domain names */
 	K_TYPES,	/* comma-separated media types (struct type_list) */
+	K_DURATION,	/* seconds, or a number with s, m, h, d or w */
 };
 
 struct key {
@@ -51,6 +52,9 @@ static const char *const first_contact_list[] = {
 };
 static const char *const p2p_list[] = {
 	"refuse", "allow", NULL,
+};
+const char *const archive_default_names[4] = {
+	"never", "always", "roster", NULL,
 };
 static const char *const register_mode_list[] = {
 	"closed", "invite", "open", NULL,
@@ -202,6 +206,22 @@ static const struct key keys[] = {
 	    1, PARLEY_SCAN_TIMEOUT_CEILING },
 
 	{ "policy", "p2p_transfers", K_ENUM, OFF(p2p_allow), 0, 0, p2p_list },
+
+	{ "archive", "default", K_ENUM, OFF(archive_default), 0, 0,
+	    archive_default_names },
+	{ "archive", "retention", K_DURATION, OFF(archive_retention),
+	    0, PARLEY_ARCHIVE_RETENTION_CEILING },
+	{ "archive", "max_messages", K_UINT, OFF(archive_max_messages),
+	    1, PARLEY_ARCHIVE_MSGS_CEILING },
+	{ "archive", "max_page", K_UINT, OFF(archive_max_page),
+	    1, PARLEY_ARCHIVE_PAGE_CEILING },
+	{ "archive", "force_domains", K_DOMAINS, OFF(archive_force_domains),
+	    0, 0 },
+	{ "archive", "force_retention", K_DURATION,
+	    OFF(archive_force_retention), 1, PARLEY_ARCHIVE_RETENTION_CEILING },
+	{ "archive", "disclose", K_BOOL, OFF(archive_disclose), 0, 0 },
+	{ "archive", "expire_interval", K_UINT, OFF(archive_expire_interval),
+	    1, 86400 },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -240,7 +260,7 @@ static void ctx_error(struct parse_ctx *x, const char *fmt, ...)
 
 static const char *const section_names[] = {
 	"server", "c2s", "tls", "auth", "limits", "policy", "register",
-	"http", "upload", "scan",
+	"http", "upload", "scan", "archive",
 };
 
 static int section_known(const char *s, size_t n)
@@ -275,6 +295,51 @@ static int parse_decimal(const char *s, unsigned long long min,
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* "90d", "12h", "30m", "45s", "2w" or plain seconds, within [min, max]. */
+static int parse_duration(const char *s, unsigned long long min,
+    unsigned long long max, unsigned long long *out)
+{
+	static const struct { char c; unsigned long long mul; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 604800 },
+	};
+	size_t n = strlen(s);
+	unsigned long long mul = 1, v;
+	char num[32];
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (s[n - 1] == units[i].c) {
+			mul = units[i].mul;
+			n--;
+			break;
+		}
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (parse_decimal(num, 0, ULLONG_MAX / 604800, &v) != 0)
+		return -1;
+	v *= mul;
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void config_duration_str(unsigned seconds, char *out, size_t cap)
+{
+	if (seconds == 0)
+		snprintf(out, cap, "0");
+	else if (seconds % 86400 == 0)
+		snprintf(out, cap, "%ud", seconds / 86400);
+	else if (seconds % 3600 == 0)
+		snprintf(out, cap, "%uh", seconds / 3600);
+	else if (seconds % 60 == 0)
+		snprintf(out, cap, "%um", seconds / 60);
+	else
+		snprintf(out, cap, "%us", seconds);
 }
 
 static int parse_bool(const char *s, int *out)
@@ -652,6 +717,15 @@ static int set_value(struct parse_ctx *x, const struct key *k,
 		else
 			*(size_t *)(base + k->off) = (size_t)v;
 		return 0;
+	case K_DURATION:
+		if (parse_duration(value, k->min, k->max, &v) != 0) {
+			ctx_error(x, "[%s] %s: must be a duration from %llu to "
+			    "%llu seconds, such as 90d, 12h, 30m or 45s",
+			    k->section, k->name, k->min, k->max);
+			return -1;
+		}
+		*(unsigned *)(base + k->off) = (unsigned)v;
+		return 0;
 	case K_BOOL:
 		if (parse_bool(value, &b) != 0) {
 			ctx_error(x, "[%s] %s: must be on or off (or yes/no, "
@@ -875,6 +949,14 @@ void config_defaults(struct config *c)
 	c->scan_timeout = PARLEY_SCAN_TIMEOUT_DEFAULT;
 	c->p2p_allow = 0;
 
+	c->archive_default = 0;		/* never: archiving is opt-in */
+	c->archive_retention = PARLEY_ARCHIVE_RETENTION_DEFAULT;
+	c->archive_max_messages = PARLEY_ARCHIVE_MSGS_DEFAULT;
+	c->archive_max_page = PARLEY_ARCHIVE_PAGE_DEFAULT;
+	c->archive_force_retention = PARLEY_ARCHIVE_FORCE_RETENTION_DEFAULT;
+	c->archive_disclose = 1;
+	c->archive_expire_interval = 3600;
+
 	c->cert_is_generated = 0;
 }
 
@@ -1046,6 +1128,7 @@ void config_free(struct config *c)
 	listen_clear(&c->listen);
 	listen_clear(&c->tls_listen);
 	domains_clear(&c->first_contact_domains);
+	domains_clear(&c->archive_force_domains);
 	listen_clear(&c->http_listen);
 	types_clear(&c->upload_allowed_types);
 	types_clear(&c->upload_refused_types);
