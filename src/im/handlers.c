@@ -62,6 +62,18 @@ const struct im_handler im_handlers[] = {
 	 * (im/upload.c; the HTTP side is http/upload.c). */
 	{ IM_IQ, IQ_GET, T_SERVER, NS_HTTP_UPLOAD, "request",
 	    im_upload_request, NS_HTTP_UPLOAD, D_SERVER, im_upload_enabled },
+	/* Message archives (XEP-0313, im/mam.c): listed on the account's
+	 * bare JID, as the XEP asks; the decision is im/archive_policy.c. */
+	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_MAM, "query",
+	    im_mam_query, NS_MAM, D_ACCOUNT },
+	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_MAM, "prefs",
+	    im_mam_prefs, NULL, D_NONE },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_MAM_EXT, D_ACCOUNT },
+	/* Parley's own: archiving state on demand, and self-purge. */
+	{ IM_IQ, IQ_GET, T_SERVER | T_SELF, NS_ARCHIVE, "archiving",
+	    im_archive_state, NS_ARCHIVE, D_SERVER | D_ACCOUNT },
+	{ IM_IQ, IQ_SET, T_SELF | T_ACCOUNT, NS_ARCHIVE, "purge",
+	    im_archive_purge, NULL, D_NONE },
 	{ IM_MESSAGE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL, NULL,
 	    im_message, NULL, D_NONE },
 	{ IM_PRESENCE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL,

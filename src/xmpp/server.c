@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "im/im.h"
 #include "http/upload.h"
 #include "net/addrlimit.h"
 #include "net/reglimit.h"
@@ -273,6 +274,8 @@ int server_init(struct server *srv, const struct config *cfg, char *err,
 		event_add(srv->ev_gc, &tv);
 	}
 	srv->ev_stop = evtimer_new(srv->base, stop_cb, srv);
+	/* Archive retention sweep; disclosure of policy changes. */
+	im_archive_start(srv);
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
@@ -312,6 +315,7 @@ void server_free(struct server *srv)
 		event_free(srv->ev_gc);
 	if (srv->ev_stop)
 		event_free(srv->ev_stop);
+	im_archive_stop(srv);
 	/* HTTP first: its requests' cleanup uses the upload service. */
 	http_server_free(srv->http);
 	upload_svc_free(srv->upload);
