@@ -45,7 +45,14 @@ static int p2p_allowed(const struct config *c)
 	return c->p2p_allow;
 }
 
+/* Conversations recorded without telling the people in them. */
+static int archive_undisclosed(const struct config *c)
+{
+	return !c->archive_disclose;
+}
+
 static const struct check checks[] = {
+
 	{ "[limits] rate_limits = off", rate_limits_off,
 	    "no per-account rate limits: one account (or a stolen password) "
 	    "can flood every user; for benchmarks only" },
@@ -59,6 +66,9 @@ static const struct check checks[] = {
 	{ "[policy] p2p_transfers = allow", p2p_allowed,
 	    "direct transfer offers reveal users' network addresses to each "
 	    "other, and their files skip the virus scan" },
+	{ "[archive] disclose = off", archive_undisclosed,
+	    "conversations are archived (by a user's choice or forced by "
+	    "[archive] force_domains) without telling the people in them" },
 };
 
 #define NCHECKS	(sizeof(checks) / sizeof(checks[0]))

@@ -62,5 +62,7 @@ int	 cmd_check(struct ctl *c, int argc, char **argv);
 int	 cmd_user_policy(struct ctl *c, int argc, char **argv);
 int	 cmd_invite(struct ctl *c, int argc, char **argv);
 int	 cmd_reports(struct ctl *c, int argc, char **argv);
+int	 cmd_archive_export(struct ctl *c, int argc, char **argv);
+int	 cmd_archive_purge(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -19,6 +19,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	    cmd_invite },
 	{ "check", "check", cmd_check },
 	{ "reports", "reports [--json]", cmd_reports },
+	{ "archive export", "archive export JID [--out FILE]",
+	    cmd_archive_export },
+	{ "archive purge", "archive purge JID", cmd_archive_purge },
 	{ NULL, NULL, NULL }
 };
 
