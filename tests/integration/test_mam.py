@@ -540,3 +540,38 @@ class UndisclosedCheckTest(IMTestCase):
         talk(u, v, 2)
         v.nothing(lambda e: is_notice(e), 'a notice')
         self.assertEqual(archived(self.server, 'u1'), 2)
+
+
+class PolicyRestartTest(IMTestCase):
+    """A policy set in the config while the server is down is disclosed
+    at the next start to everyone told about the old state."""
+    USERS = {'r1': 'r1-pw', 'r2': 'r2-pw'}
+
+    def test_policy_change_disclosed_after_restart(self):
+        a = login(self.server, 'r1')
+        b = login(self.server, 'r2')
+        set_prefs(a, 'always')
+        talk(a, b, 3)
+        self.assertEqual(archived(self.server, 'r1'), 2)
+        for c in (a, b):
+            c.ping()
+            self.assertEqual(len(notices(c)), 1)
+            c.logout()
+        self.server.config['archive'] = {'force_domains': 'localhost',
+                                         'force_retention': '30d'}
+        self.server.write_config()
+        restart(self.server)
+        for user in ('r1', 'r2'):
+            c = login(self.server, user)
+            n = c.expect(lambda e: is_notice(e, 'r1@localhost', 'on'),
+                         what='policy notice')
+            el = n.find(q(NS_ARCH, 'archiving'))
+            self.assertEqual((el.get('policy'), el.get('retention')),
+                             ('org', '30d'), s(n))
+            c.ping()
+            self.assertEqual(len(notices(c)), 1, [s(x) for x in notices(c)])
+        # A user's "never" changes nothing while the policy holds.
+        a = login(self.server, 'r1')
+        set_prefs(a, 'never')
+        a.ping()
+        a.nothing(lambda e: is_notice(e), 'a notice')
