@@ -69,9 +69,12 @@ const struct im_handler im_handlers[] = {
 	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_MAM, "prefs",
 	    im_mam_prefs, NULL, D_NONE },
 	{ 0, 0, 0, NULL, NULL, NULL, NS_MAM_EXT, D_ACCOUNT },
-	/* Parley's own: archiving state on demand, and self-purge. */
+	/* Parley's own: archiving state on demand, and self-purge.  Listed
+	 * only on accounts (to themselves and their contacts, who get the
+	 * notices in this namespace anyway): the server's own disco#info
+	 * names no software. */
 	{ IM_IQ, IQ_GET, T_SERVER | T_SELF, NS_ARCHIVE, "archiving",
-	    im_archive_state, NS_ARCHIVE, D_SERVER | D_ACCOUNT },
+	    im_archive_state, NS_ARCHIVE, D_ACCOUNT },
 	{ IM_IQ, IQ_SET, T_SELF | T_ACCOUNT, NS_ARCHIVE, "purge",
 	    im_archive_purge, NULL, D_NONE },
 	{ IM_MESSAGE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL, NULL,
