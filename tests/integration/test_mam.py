@@ -375,6 +375,16 @@ class MamTest(IMTestCase):
             cond, _, text = error_of(iq)
             self.assertEqual(cond, want, s(iq))
             self.assertTrue(text, s(iq))
+        # A field without var; odd characters in a queryid come back
+        # escaped, and the stream stays well formed.
+        iq = a.iq("<query xmlns='%s'><x xmlns='%s' type='submit'><field>"
+                  "<value>x</value></field></x></query>" % (ns, NS_DATA),
+                  'set')
+        self.assertEqual(error_of(iq)[0], 'bad-request', s(iq))
+        iq = a.iq("<query xmlns='%s' queryid='a&apos;b&lt;c&amp;'/>" % ns,
+                  'set')
+        self.assertEqual(iq.find(q(ns, 'fin')).get('queryid'), "a'b<c&",
+                         s(iq))
         # Someone else's archive.
         iq = a.iq("<query xmlns='%s'/>" % ns, 'set', to='b6@localhost')
         self.assertEqual(error_of(iq)[0], 'forbidden', s(iq))
