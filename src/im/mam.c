@@ -454,6 +454,22 @@ void im_archive_strip_ids(struct im_req *req)
 	}
 }
 
+/* Whether the message will reach the recipient now or later: nothing is
+ * archived that the sender gets an error for (offline storage off). */
+static int deliverable(const struct im_req *req)
+{
+	struct session *s;
+
+	if (req->target == T_RESOURCE && router_session(req->srv->router,
+	    req->to.local, req->to.resource) != NULL)
+		return 1;
+	for (s = router_sessions(req->srv->router, req->to.local); s;
+	    s = s->acct_next)
+		if (s->available && s->priority >= 0)
+			return 1;
+	return im_offline_enabled(req->srv);
+}
+
 void im_archive_message(struct im_req *req)
 {
 	struct server *srv = req->srv;
@@ -463,7 +479,8 @@ void im_archive_message(struct im_req *req)
 	char sid[ARCHIVE_SID_LEN + 1];
 	int told_s, told_r;
 
-	if (rcpt == NULL || strcmp(sender, rcpt) == 0 || !archivable(req))
+	if (rcpt == NULL || strcmp(sender, rcpt) == 0 || !archivable(req) ||
+	    !deliverable(req))
 		return;
 	buf_printf(&rb, "%s@%s", rcpt, srv->cfg->domain);
 	im_archive_decide(srv, sender, rb.data, &ds);

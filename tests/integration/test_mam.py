@@ -552,6 +552,28 @@ class UndisclosedCheckTest(IMTestCase):
         self.assertEqual(archived(self.server, 'u1'), 2)
 
 
+class NoOfflineTest(IMTestCase):
+    """With offline storage off, a message to an offline account is
+    refused, and so not archived either."""
+    CONFIG = {'limits': {'max_offline_messages': 0},
+              'archive': {'default': 'always'}}
+    USERS = {'o1': 'o1-pw', 'o2': 'o2-pw'}
+
+    def test_refused_message_not_archived(self):
+        a = login(self.server, 'o1')
+        body = uid('nobody-home')
+        a.chat('o2@localhost', body)
+        err = a.expect(lambda e: e.get('type') == 'error', what='error')
+        self.assertEqual(error_of(err)[0], 'service-unavailable', s(err))
+        a.ping()
+        self.assertEqual(archived(self.server, 'o1'), 0)
+        a.nothing(lambda e: is_notice(e), 'a notice')
+        b = login(self.server, 'o2')
+        talk(a, b, 3)
+        self.assertEqual(archived(self.server, 'o1'), 2)
+        self.assertEqual(archived(self.server, 'o2'), 2)
+
+
 class PolicyRestartTest(IMTestCase):
     """A policy set in the config while the server is down is disclosed
     at the next start to everyone told about the old state."""
