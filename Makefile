@@ -41,7 +41,7 @@ REPLAY_BINS := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/tests/replay_%)
 STROPHE_CLIENT := $(BUILD)/tests/strophe_client
 
 .PHONY: all run deps test unit asan fuzz bench bench-compare bench-idle \
-	soak-guess clean
+	bench-archive soak-guess clean
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -111,6 +111,17 @@ bench-idle: all
 # At most SOAK_TIME_LIMIT seconds per phase (default 180).
 soak-guess: all
 	PARLEY_BINDIR=$(BINDIR) /usr/bin/python3 tests/soak/guess.py
+
+# The 1,000,000-message archive (XEP-0313) benchmark: fills an archive
+# through the store API, starts parleyd on it and times MAM queries end
+# to end (p50/p99/max); a few minutes.  See docs/BENCHMARKS.md.
+ARCHIVE_FILL := $(BUILD)/bench/archive-fill
+$(ARCHIVE_FILL): bench/archive/fill.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+bench-archive: all $(ARCHIVE_FILL)
+	BUILD=$(BUILD) BINDIR=$(BINDIR) sh bench/archive/run.sh
 
 # Installs the Debian packages that are missing (as root), never others.
 deps:

@@ -60,6 +60,9 @@ static const char *const p2p_list[] = {
 static const char *const metrics_access_list[] = {
 	"loopback", "token", NULL,
 };
+const char *const archive_default_names[4] = {
+	"never", "always", "roster", NULL,
+};
 static const char *const register_mode_list[] = {
 	"closed", "invite", "open", NULL,
 };
@@ -315,8 +318,7 @@ static void ctx_error(struct parse_ctx *x, const char *fmt, ...)
 
 static const char *const section_names[] = {
 	"server", "c2s", "tls", "auth", "limits", "policy", "register",
-	"http", "upload", "scan", "metrics",
-	"http", "upload", "scan", "audit", "backup",
+	"http", "upload", "scan", "metrics", "audit", "backup", "archive",
 };
 
 int config_group_name_ok(const char *name, size_t len)
@@ -411,6 +413,20 @@ int config_parse_duration(const char *s, unsigned long long max,
 		return -1;
 	*out = v * unit;
 	return 0;
+}
+
+void config_duration_str(unsigned seconds, char *out, size_t cap)
+{
+	if (seconds == 0)
+		snprintf(out, cap, "0");
+	else if (seconds % 86400 == 0)
+		snprintf(out, cap, "%ud", seconds / 86400);
+	else if (seconds % 3600 == 0)
+		snprintf(out, cap, "%uh", seconds / 3600);
+	else if (seconds % 60 == 0)
+		snprintf(out, cap, "%um", seconds / 60);
+	else
+		snprintf(out, cap, "%us", seconds);
 }
 
 static int parse_bool(const char *s, int *out)
@@ -1157,6 +1173,14 @@ void config_defaults(struct config *c)
 	c->audit_retention = PARLEY_AUDIT_RETENTION_DEFAULT;
 	c->backup_max_age = PARLEY_BACKUP_MAX_AGE_DEFAULT;
 
+	c->archive_default = 0;		/* never: archiving is opt-in */
+	c->archive_retention = PARLEY_ARCHIVE_RETENTION_DEFAULT;
+	c->archive_max_messages = PARLEY_ARCHIVE_MSGS_DEFAULT;
+	c->archive_max_page = PARLEY_ARCHIVE_PAGE_DEFAULT;
+	c->archive_force_retention = PARLEY_ARCHIVE_FORCE_RETENTION_DEFAULT;
+	c->archive_disclose = 1;
+	c->archive_expire_interval = 3600;
+
 	c->cert_is_generated = 0;
 }
 
@@ -1374,6 +1398,7 @@ void config_free(struct config *c)
 	listen_clear(&c->listen);
 	listen_clear(&c->tls_listen);
 	domains_clear(&c->first_contact_domains);
+	domains_clear(&c->archive_force_domains);
 	listen_clear(&c->http_listen);
 	types_clear(&c->upload_allowed_types);
 	types_clear(&c->upload_refused_types);

@@ -36,6 +36,10 @@ enum first_contact {
 extern const char *const first_contact_names[4];
 /* The value named s, or -1. */
 int	first_contact_parse(const char *s);
+/* [archive] default, indexed like enum archive_default (store/archive.h). */
+extern const char *const archive_default_names[4];
+/* "90d" as text: the largest whole unit (d, h, m or s). */
+void	config_duration_str(unsigned seconds, char *out, size_t cap);
 
 /* [register] mode: who may create an account in-band. */
 enum register_mode {
@@ -222,6 +226,15 @@ struct config {
 	unsigned	 audit_retention;
 	/* [backup] max_age: s after the last backup when check warns */
 	unsigned	 backup_max_age;
+	/* [archive] (XEP-0313, im/mam.c; durations in seconds) */
+	int		 archive_default;	/* enum archive_default */
+	unsigned	 archive_retention;	/* 0: until the quota */
+	unsigned	 archive_max_messages;	/* per account */
+	unsigned	 archive_max_page;	/* RSM max is capped to it */
+	struct domain_list archive_force_domains; /* org policy */
+	unsigned	 archive_force_retention;
+	int		 archive_disclose;	/* tell both sides */
+	unsigned	 archive_expire_interval; /* s between sweeps */
 
 	/* derived by config_finish() */
 	int		 cert_is_generated; /* no cert configured: make one */

@@ -291,6 +291,7 @@
  * open at once, and how long an unfinished one is kept. */
 #define PARLEY_ADHOC_SESSIONS_MAX	16u
 #define PARLEY_ADHOC_SESSION_S		600u
+
 /* The admin's audit trail (store/audit.h, xmpp/audit.h). */
 /* Seconds an audit event is kept: long enough to look back over a quarter,
  * short enough that client addresses do not pile up forever.  Ten years
@@ -306,6 +307,24 @@
 /* `parleyctl check` warns when the last backup is older than this. */
 #define PARLEY_BACKUP_MAX_AGE_DEFAULT	(7u * 86400u)
 #define PARLEY_BACKUP_MAX_AGE_CEILING	(366u * 86400u)
+
+/*
+ * Message archives (XEP-0313, im/mam.c and store/archive.c).  Messages
+ * kept per account: past it the oldest go first (store_archive_add).
+ * A page: RSM max above it is capped to it (im/mam.c), so one query
+ * costs a bounded read and a bounded burst of output.  Retention of a
+ * user's own archive (0: until the quota), and of an organisation's
+ * forced archive; at most ten years.  Preference lists: JIDs per list
+ * (im/mam.c).
+ */
+#define PARLEY_ARCHIVE_MSGS_DEFAULT	100000u
+#define PARLEY_ARCHIVE_MSGS_CEILING	10000000u
+#define PARLEY_ARCHIVE_PAGE_DEFAULT	100u
+#define PARLEY_ARCHIVE_PAGE_CEILING	1000u
+#define PARLEY_ARCHIVE_RETENTION_DEFAULT (365u * 86400u)
+#define PARLEY_ARCHIVE_FORCE_RETENTION_DEFAULT (90u * 86400u)
+#define PARLEY_ARCHIVE_RETENTION_CEILING (3650u * 86400u)
+#define PARLEY_ARCHIVE_PREFS_JIDS_MAX	1000u
 
 #if PARLEY_STANZA_MAX_DEFAULT > PARLEY_BYTE_BURST_DEFAULT
 #error "byte burst default below the largest stanza"

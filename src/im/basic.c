@@ -70,6 +70,8 @@ void im_disco_info(struct im_req *req)
 	}
 	if (where == D_SERVER)
 		im_upload_disco_form(req->srv, st, root);
+	else
+		im_archive_disco_form(req, st, root);
 	im_iq_result(req, root);
 	xml_stanza_free(st);
 }

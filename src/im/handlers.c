@@ -66,6 +66,21 @@ const struct im_handler im_handlers[] = {
 	 * for [server] admins (im/adhoc.c). */
 	{ IM_IQ, IQ_SET, T_SERVER, NS_COMMANDS, "command",
 	    im_adhoc_command, NS_COMMANDS, D_SERVER, im_adhoc_enabled },
+	/* Message archives (XEP-0313, im/mam.c): listed on the account's
+	 * bare JID, as the XEP asks; the decision is im/archive_policy.c. */
+	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_MAM, "query",
+	    im_mam_query, NS_MAM, D_ACCOUNT },
+	{ IM_IQ, IQ_GET | IQ_SET, T_SELF | T_ACCOUNT, NS_MAM, "prefs",
+	    im_mam_prefs, NULL, D_NONE },
+	{ 0, 0, 0, NULL, NULL, NULL, NS_MAM_EXT, D_ACCOUNT },
+	/* Parley's own: archiving state on demand, and self-purge.  Listed
+	 * only on accounts (to themselves and their contacts, who get the
+	 * notices in this namespace anyway): the server's own disco#info
+	 * names no software. */
+	{ IM_IQ, IQ_GET, T_SERVER | T_SELF, NS_ARCHIVE, "archiving",
+	    im_archive_state, NS_ARCHIVE, D_ACCOUNT },
+	{ IM_IQ, IQ_SET, T_SELF | T_ACCOUNT, NS_ARCHIVE, "purge",
+	    im_archive_purge, NULL, D_NONE },
 	{ IM_MESSAGE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL, NULL,
 	    im_message, NULL, D_NONE },
 	{ IM_PRESENCE, 0, T_SERVER | T_SELF | T_ACCOUNT | T_RESOURCE, NULL,

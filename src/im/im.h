@@ -255,4 +255,47 @@ int	 im_adhoc_disco_info(struct im_req *req, const char *node);
  */
 int	 im_p2p_refused(struct im_req *req);
 
+/*
+ * Message archives (XEP-0313) with disclosure, im/mam.c, and THE
+ * decision whether OWNER's archive records the conversation with PEER,
+ * im/archive_policy.c.  See those files and docs/FEATURES.md.
+ */
+enum archive_by { ARCH_BY_USER = 1, ARCH_BY_ORG = 2 };
+struct archive_decision {
+	int		 on;		/* 1: owner's archive records it */
+	enum archive_by	 by;		/* whose rule decided */
+	unsigned	 retention;	/* s the messages are kept; 0: until
+					   the archive's quota */
+};
+/* owner: a local localpart; peer_bare: a normalised bare JID (any
+ * domain).  Fills d and returns d->on. */
+int	 im_archive_decide(struct server *srv, const char *owner,
+	    const char *peer_bare, struct archive_decision *d);
+/* 1 if an organisation policy archives the conversations of this
+ * server's accounts with peer_bare (NULL: with anyone). */
+int	 im_archive_forced(const struct server *srv, const char *peer_bare);
+/* The default preference in force for user (enum archive_default);
+ * *own is 1 when the user set preferences of their own. */
+int	 im_archive_user_default(struct server *srv, const char *user,
+	    int *own);
+/* The user's preferences changed (dflt -1: deleted). */
+void	 im_archive_prefs_changed(struct server *srv, const char *user,
+	    int dflt);
+/* message.c: a message between two local accounts passed consent and is
+ * about to be delivered: disclose, archive, stamp the stanza-id. */
+void	 im_archive_message(struct im_req *req);
+/* message.c: removes stanza-ids a client claims in our name. */
+void	 im_archive_strip_ids(struct im_req *req);
+void	 im_mam_query(struct im_req *req);
+void	 im_mam_prefs(struct im_req *req);
+void	 im_archive_state(struct im_req *req);
+void	 im_archive_purge(struct im_req *req);
+/* disco#info of an account: the XEP-0128 form saying how it archives. */
+void	 im_archive_disco_form(struct im_req *req, struct xml_stanza *st,
+	    struct xml_node *query);
+/* Starts the retention sweep and re-discloses what changed while the
+ * server was down; stops it. */
+void	 im_archive_start(struct server *srv);
+void	 im_archive_stop(struct server *srv);
+
 #endif

@@ -84,6 +84,8 @@ void im_message(struct im_req *req)
 			session_send(to, req->stanza);
 		return;
 	}
+	/* Only this server says which ids its archives gave (XEP-0359). */
+	im_archive_strip_ids(req);
 	im_carbons_sent(req);
 	if (req->target == T_SERVER) {
 		if (!is_type(req, "headline") && !is_type(req, "groupchat"))
@@ -97,6 +99,10 @@ void im_message(struct im_req *req)
 	}
 	if (!im_consent_allows(req))
 		return;
+	/* Accepted into the conversation: disclosure, then the archives
+	 * (and the stanza-id on the copy delivered), then delivery. */
+	if (!is_type(req, "groupchat"))
+		im_archive_message(req);
 	if (req->target == T_RESOURCE) {
 		to = router_session(req->srv->router, req->to.local,
 		    req->to.resource);

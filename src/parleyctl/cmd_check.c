@@ -178,7 +178,14 @@ static int backup_old(struct ctl *c, char *why, size_t cap)
 	return risky;
 }
 
+/* Conversations recorded without telling the people in them. */
+static int archive_undisclosed(const struct config *c)
+{
+	return !c->archive_disclose;
+}
+
 static const struct check checks[] = {
+
 	{ "[limits] rate_limits = off", rate_limits_off,
 	    "no per-account rate limits: one account (or a stolen password) "
 	    "can flood every user; for benchmarks only" },
@@ -195,8 +202,9 @@ static const struct check checks[] = {
 	{ "[register] mode = open", register_open,
 	    "anyone can create an account: spammers too, and every stranger "
 	    "then counts as a contact request" },
-	/* Issue 7: "[archive] forced without disclosure" goes here, as a
-	 * row on the [archive] settings (the lead wires it at merge). */
+	{ "[archive] disclose = off", archive_undisclosed,
+	    "conversations are archived (by a user's choice or forced by "
+	    "[archive] force_domains) without telling the people in them" },
 	{ "[audit] retention = off", audit_forever,
 	    "the audit trail keeps every client address and login time "
 	    "forever" },

@@ -21,31 +21,17 @@
 #define MAX_EXPIRY_S		(366 * 86400)
 #define MAX_USES		1000000
 
-/* "7d", "12h", "30m", "90s" -> seconds, 1 s to 366 days; -1 if not. */
-static long parse_duration(const char *s)
+/* "7d", "12h", "30m", "90s" -> seconds, 1 s to 366 days; -1 if not.  The
+ * unit is required: a bare "7" is more likely a mistaken 7d than 7 s. */
+static long parse_expiry(const char *s)
 {
-	unsigned long long v = 0;
-	const char *p = s;
-	long unit;
+	unsigned long long v;
+	size_t n = strlen(s);
 
-	if (*p < '0' || *p > '9')
+	if (n == 0 || strchr("smhd", s[n - 1]) == NULL ||
+	    config_parse_duration(s, MAX_EXPIRY_S, &v) != 0 || v == 0)
 		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (unsigned long long)(*p - '0');
-		if (v > MAX_EXPIRY_S)
-			return -1;
-	}
-	switch (*p) {
-	case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	default: return -1;
-	}
-	if (p[1] != '\0' || v == 0 || v * (unsigned long long)unit >
-	    MAX_EXPIRY_S)
-		return -1;
-	return (long)v * unit;
+	return (long)v;
 }
 
 /* A positive decimal up to max, or -1. */
@@ -94,7 +80,7 @@ static int create(struct ctl *c, int argc, char **argv)
 				    "from 1 to %d", shown(val), MAX_USES);
 			i++;
 		} else if (strcmp(opt, "--expires") == 0 && val != NULL) {
-			if ((expiry = parse_duration(val)) < 0)
+			if ((expiry = parse_expiry(val)) < 0)
 				die(RC_USAGE, "--expires %s: must be a "
 				    "duration such as 90s, 30m, 12h or 7d, at "
 				    "most 366d", shown(val));

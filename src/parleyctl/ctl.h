@@ -68,5 +68,7 @@ int	 cmd_groups(struct ctl *c, int argc, char **argv);
 int	 cmd_audit(struct ctl *c, int argc, char **argv);
 int	 cmd_backup(struct ctl *c, int argc, char **argv);
 int	 cmd_restore(struct ctl *c, int argc, char **argv);
+int	 cmd_archive_export(struct ctl *c, int argc, char **argv);
+int	 cmd_archive_purge(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -26,6 +26,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "audit", "audit [--account JID] [--since T] [--json]", cmd_audit },
 	{ "backup", "backup [--force] FILE", cmd_backup },
 	{ "restore", "restore FILE", cmd_restore },
+	{ "archive export", "archive export JID [--out FILE]",
+	    cmd_archive_export },
+	{ "archive purge", "archive purge JID", cmd_archive_purge },
 	{ NULL, NULL, NULL }
 };
 

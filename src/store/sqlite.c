@@ -275,6 +275,60 @@ static const char *const migrations[] = {
 	"  file TEXT NOT NULL,"
 	"  bytes INTEGER NOT NULL"
 	");",
+	/*
+	 * 11: message archives (XEP-0313, store/archive.c).  One row per
+	 * stored copy and owner; sid is what clients see.  The indexes
+	 * answer every page query with one range scan: (owner, id) for the
+	 * whole archive, (owner, peer, id) for one contact, (owner, stamp)
+	 * to turn a time bound into an id.  archive_size is kept by the
+	 * triggers so that the quota and the count cost one lookup.  The
+	 * preferences and what was last disclosed go with the account.
+	 */
+	"CREATE TABLE archive ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  owner TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  sid TEXT NOT NULL,"
+	"  peer TEXT NOT NULL,"
+	"  outgoing INTEGER NOT NULL,"
+	"  stamp INTEGER NOT NULL,"
+	"  expires INTEGER,"
+	"  xml BLOB NOT NULL"
+	");"
+	"CREATE INDEX archive_by_owner ON archive (owner, id);"
+	"CREATE INDEX archive_by_peer ON archive (owner, peer, id);"
+	"CREATE INDEX archive_by_stamp ON archive (owner, stamp);"
+	"CREATE UNIQUE INDEX archive_by_sid ON archive (owner, sid);"
+	"CREATE INDEX archive_by_expiry ON archive (expires) "
+	"  WHERE expires IS NOT NULL;"
+	"CREATE TABLE archive_size ("
+	"  owner TEXT PRIMARY KEY REFERENCES users(localpart)"
+	"    ON DELETE CASCADE,"
+	"  n INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TRIGGER archive_added AFTER INSERT ON archive BEGIN"
+	"  INSERT OR IGNORE INTO archive_size (owner, n) VALUES (NEW.owner, 0);"
+	"  UPDATE archive_size SET n = n + 1 WHERE owner = NEW.owner;"
+	"END;"
+	"CREATE TRIGGER archive_removed AFTER DELETE ON archive BEGIN"
+	"  UPDATE archive_size SET n = n - 1 WHERE owner = OLD.owner;"
+	"END;"
+	"CREATE TABLE archive_prefs ("
+	"  user TEXT PRIMARY KEY REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  dflt INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE archive_prefs_jids ("
+	"  user TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  jid TEXT NOT NULL,"
+	"  always INTEGER NOT NULL,"
+	"  PRIMARY KEY (user, jid)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE archive_disclosed ("
+	"  user TEXT NOT NULL REFERENCES users(localpart) ON DELETE CASCADE,"
+	"  peer TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  stamp INTEGER NOT NULL,"
+	"  PRIMARY KEY (user, peer)"
+	") WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))

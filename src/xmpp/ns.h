@@ -40,6 +40,12 @@
 #define NS_CONSENT	"urn:parley:consent:0"
 /* Parley's own: notices of access to a user's data (im/notice.c). */
 #define NS_NOTICE	"urn:parley:notice:0"
+/* Message archives (XEP-0313), result set management (XEP-0059), and
+ * Parley's own archiving disclosure and purge (im/mam.c). */
+#define NS_MAM		"urn:xmpp:mam:2"
+#define NS_MAM_EXT	"urn:xmpp:mam:2#extended"
+#define NS_RSM		"http://jabber.org/protocol/rsm"
+#define NS_ARCHIVE	"urn:parley:archive:0"
 
 /* In-band registration (XEP-0077) and invitation tokens (XEP-0445). */
 #define NS_REGISTER	"jabber:iq:register"

@@ -362,19 +362,6 @@ int policy_is_activity(const struct xml_node *st)
 	return 0;
 }
 
-/* "8h", "90m", "45s": the largest unit that divides it. */
-static void say_duration(unsigned s, char *out, size_t cap)
-{
-	if (s % 86400 == 0)
-		snprintf(out, cap, "%ud", s / 86400);
-	else if (s % 3600 == 0)
-		snprintf(out, cap, "%uh", s / 3600);
-	else if (s % 60 == 0)
-		snprintf(out, cap, "%um", s / 60);
-	else
-		snprintf(out, cap, "%us", s);
-}
-
 static void log_off(struct session *s, const struct group_policy *p,
     const char *rule, const char *why)
 {
@@ -410,13 +397,13 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 		p = policy_for(srv, s->user);
 		if (p->max_session != 0 && now - s->bound_ms >=
 		    (uint64_t)p->max_session * 1000) {
-			say_duration(p->max_session, d, sizeof(d));
+			config_duration_str(p->max_session, d, sizeof(d));
 			snprintf(why, sizeof(why), "session time limit: a "
 			    "session may last %s; log in again", d);
 			log_off(s, p, "max_session", why);
 		} else if (p->idle_logoff != 0 && now - s->active_ms >=
 		    (uint64_t)p->idle_logoff * 1000) {
-			say_duration(p->idle_logoff, d, sizeof(d));
+			config_duration_str(p->idle_logoff, d, sizeof(d));
 			snprintf(why, sizeof(why), "logged off after %s "
 			    "without activity", d);
 			log_off(s, p, "idle_logoff", why);

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "http/http.h"
 #include "http/metrics.h"
+#include "im/im.h"
 #include "http/upload.h"
 #include "net/addrlimit.h"
 #include "net/conn.h"
@@ -340,6 +341,8 @@ int server_init(struct server *srv, const struct config *cfg, char *err,
 		event_add(srv->ev_gc, &tv);
 	}
 	srv->ev_stop = evtimer_new(srv->base, stop_cb, srv);
+	/* Archive retention sweep; disclosure of policy changes. */
+	im_archive_start(srv);
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
@@ -383,6 +386,7 @@ void server_free(struct server *srv)
 		event_free(srv->ev_stop);
 	if (srv->ev_flush)
 		event_free(srv->ev_flush);
+	im_archive_stop(srv);
 	/* HTTP first: its requests' cleanup uses the upload service. */
 	http_server_free(srv->http);
 	upload_svc_free(srv->upload);
