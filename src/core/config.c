@@ -238,6 +238,21 @@ static const struct key keys[] = {
 	    0, PARLEY_AUDIT_RETENTION_CEILING },
 	{ "backup", "max_age", K_DURATION, OFF(backup_max_age),
 	    3600, PARLEY_BACKUP_MAX_AGE_CEILING },
+	{ "archive", "default", K_ENUM, OFF(archive_default), 0, 0,
+	    archive_default_names },
+	{ "archive", "retention", K_DURATION, OFF(archive_retention),
+	    0, PARLEY_ARCHIVE_RETENTION_CEILING },
+	{ "archive", "max_messages", K_UINT, OFF(archive_max_messages),
+	    1, PARLEY_ARCHIVE_MSGS_CEILING },
+	{ "archive", "max_page", K_UINT, OFF(archive_max_page),
+	    1, PARLEY_ARCHIVE_PAGE_CEILING },
+	{ "archive", "force_domains", K_DOMAINS, OFF(archive_force_domains),
+	    0, 0 },
+	{ "archive", "force_retention", K_DURATION,
+	    OFF(archive_force_retention), 1, PARLEY_ARCHIVE_RETENTION_CEILING },
+	{ "archive", "disclose", K_BOOL, OFF(archive_disclose), 0, 0 },
+	{ "archive", "expire_interval", K_UINT, OFF(archive_expire_interval),
+	    1, 86400 },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
