@@ -658,3 +658,69 @@ class GroupArchiveTest(IMTestCase):
         self.assertEqual(archived(self.server, 'nol'), 0)
         a.ping()
         self.assertEqual(notices(a, 'nol@localhost'), [])
+
+
+class SlixmppMamTest(IMTestCase):
+    """The same archive through a real client library: slixmpp's XEP-0313
+    plugin pages the archive with RSM (XEP-0059) until <fin
+    complete='true'/>, and the ids it gets are the XEP-0359 stanza-ids the
+    recipient saw."""
+    CONFIG = {'archive': {'max_page': 4}}
+    USERS = {'sa': 'sa-pw', 'sb': 'sb-pw'}
+
+    def slix(self, local):
+        from harness import Client, in_loop
+        c = Client(self.server, '%s@localhost/slix' % local, local + '-pw')
+        in_loop(lambda: [c.xmpp.register_plugin(p) for p in
+                         ('xep_0004', 'xep_0059', 'xep_0297', 'xep_0313',
+                          'xep_0359')])
+        c.connect()
+        return c
+
+    def test_slixmpp_pages_the_archive(self):
+        from harness import in_loop
+        import xml.etree.ElementTree as ET
+        a = self.slix('sa')
+        b = self.slix('sb')
+
+        async def prefs():
+            iq = b.xmpp.make_iq_set()
+            iq.append(ET.fromstring("<prefs xmlns='%s' default='always'/>"
+                                    % NS_MAM))
+            return await iq.send()
+        self.assertEqual(in_loop(prefs)['type'], 'result')
+        # b archives; a's first message reveals it and is not recorded.
+        sent = []
+        for i in range(11):
+            body = uid('slix%d' % i)
+            a.send_message('sb@localhost', body)
+            m = b.message(lambda d: d['body'] == body)
+            sent.append((body, m['xml']))
+        notice = a.message(lambda d: d['from'] == 'localhost' and
+                           NS_ARCH in d['xml'])
+        arch = ET.fromstring(notice['xml']).find(q(NS_ARCH, 'archiving'))
+        self.assertEqual((arch.get('by'), arch.get('state')),
+                         ('sb@localhost', 'on'), notice['xml'])
+
+        async def page_all():
+            got = []
+            async for msg in b.xmpp['xep_0313'].iterate(
+                    with_jid='sa@localhost', rsm={'max': 3}):
+                got.append((msg['mam_result']['id'],
+                            msg['mam_result']['forwarded']['stanza']
+                            ['body']))
+            return got
+        got = in_loop(page_all)
+        bodies = [x for x, _ in sent]
+        self.assertEqual([b_ for _, b_ in got], bodies[1:],
+                         'paged archive differs from what was sent')
+        # Each archived message reached sb with a stanza-id equal to its
+        # archive id; the first (unrecorded) one carried none.
+        for (body, xml), (mid, _) in zip(sent[1:], got):
+            el = ET.fromstring(xml)
+            sid = el.find(q(NS_SID, 'stanza-id'))
+            self.assertIsNotNone(sid, xml)
+            self.assertEqual((sid.get('by'), sid.get('id')),
+                             ('sb@localhost', mid), xml)
+        self.assertIsNone(ET.fromstring(sent[0][1]).find(
+            q(NS_SID, 'stanza-id')), sent[0][1])
