@@ -50,6 +50,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/hmap.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "im/im.h"
@@ -327,6 +328,53 @@ static void send_notice(struct server *srv, const char *to,
 
 /* Tells owner and peer when owner's archiving state for peer is not what
  * they were last told; returns 1 if it told them now. */
+/*
+ * The owners with any disclosure record.  Every message between two
+ * accounts asks what each was last told; when neither archives (the
+ * usual case) and neither was ever told anything, the answer is "off"
+ * without a store read, which keeps the archive off the message path's
+ * cost.  Rebuilt when another process (parleyctl archive purge) has
+ * committed; an owner whose records were all deleted here stays listed
+ * and merely costs a read.
+ */
+static struct {
+	struct hmap	*owners;
+	int64_t		 data_version;
+	uint64_t	 checked_ms;
+	int		 loaded;
+} told;
+
+static void told_add(void *ud, const char *owner, const char *peer,
+    const char *state)
+{
+	hmap_put(told.owners, owner, (void *)1);
+}
+
+/* 0 only when owner certainly has no disclosure record. */
+static int may_have_told(struct server *srv, const char *owner)
+{
+	uint64_t now = clock_mono_ms();
+	int64_t v;
+
+	if (told.loaded && now - told.checked_ms < 1000)
+		return hmap_get(told.owners, owner) != NULL;
+	told.checked_ms = now;
+	if (store_data_version(srv->store, &v) != STORE_OK)
+		return 1;
+	if (!told.loaded || v != told.data_version) {
+		if (told.owners != NULL)
+			hmap_free(told.owners);
+		told.owners = hmap_new();
+		told.loaded = 0;
+		if (store_archive_disclosed_each(srv->store, NULL, told_add,
+		    NULL) != STORE_OK)
+			return 1;
+		told.data_version = v;
+		told.loaded = 1;
+	}
+	return hmap_get(told.owners, owner) != NULL;
+}
+
 static int disclose(struct server *srv, const char *owner,
     const char *owner_bare, const char *peer,
     const struct archive_decision *d)
@@ -336,6 +384,8 @@ static int disclose(struct server *srv, const char *owner,
 
 	if (!srv->cfg->archive_disclose)
 		return 0;
+	if (!d->on && !may_have_told(srv, owner))
+		return 0;	/* off, and told nothing: nothing changed */
 	state_str(d, now, sizeof(now));
 	rc = store_archive_disclosed_get(srv->store, owner, peer, old,
 	    sizeof(old));
@@ -352,6 +402,8 @@ static int disclose(struct server *srv, const char *owner,
 	if (store_archive_disclosed_set(srv->store, owner, peer,
 	    d->on ? now : NULL, clock_wall_s()) != STORE_OK)
 		log_error("archive: %s", store_errmsg(srv->store));
+	else if (d->on && told.owners != NULL)
+		hmap_put(told.owners, owner, (void *)1);
 	return 1;
 }
 
@@ -1148,4 +1200,7 @@ void im_archive_stop(struct server *srv)
 	if (expire_ev != NULL)
 		event_free(expire_ev);
 	expire_ev = NULL;
+	if (told.owners != NULL)
+		hmap_free(told.owners);
+	memset(&told, 0, sizeof(told));
 }
