@@ -35,6 +35,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "parleyctl/ctl.h"
+#include "parleyctl/out.h"
 #include "store/archive.h"
 #include "store/audit.h"
 #include "store/notice.h"
@@ -46,30 +47,6 @@ static void iso_now(char *out, size_t cap)
 
 	gmtime_r(&t, &tm);
 	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* A JSON string: UTF-8 passes, quotes, backslashes and controls are
- * escaped. */
-static void put_json(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	buf_putc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			buf_putc(b, '\\');
-			buf_putc(b, (char)c);
-		} else if (c < 0x20 || c == 0x7f) {
-			buf_puts(b, "\\u00");
-			buf_putc(b, hex[c >> 4]);
-			buf_putc(b, hex[c & 15]);
-		} else {
-			buf_putc(b, (char)c);
-		}
-	}
-	buf_putc(b, '"');
 }
 
 struct export {
@@ -93,10 +70,10 @@ static void export_row(void *ud, const struct archive_row *r)
 	buf_reset(&e->line);
 	buf_printf(&e->line, "{\"id\":\"%s\",\"stamp\":\"%s\",\"peer\":",
 	    r->sid, stamp);
-	put_json(&e->line, r->peer, strlen(r->peer));
+	out_json(&e->line, r->peer);
 	buf_printf(&e->line, ",\"direction\":\"%s\",\"xml\":",
 	    r->outgoing ? "out" : "in");
-	put_json(&e->line, r->xml, r->len);
+	out_json_n(&e->line, r->xml, r->len);
 	buf_puts(&e->line, "}\n");
 	if (fwrite(e->line.data, 1, e->line.len, e->out) != e->line.len)
 		e->failed = 1;

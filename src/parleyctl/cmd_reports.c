@@ -19,11 +19,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/buf.h"
-#include "core/utf8.h"
 #include "parleyctl/ctl.h"
+#include "parleyctl/out.h"
 #include "store/block.h"
 
 struct out {
@@ -31,82 +30,12 @@ struct out {
 	size_t	 n;
 };
 
-static void put_time(struct buf *b, int64_t t, int json)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[32];
-
-	if (t < 0 || gmtime_r(&tt, &tm) == NULL) {
-		buf_puts(b, json ? "null" : "-");
-		return;
-	}
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	buf_printf(b, json ? "\"%s\"" : "%s", s);
-}
-
-/* Plain: printable ASCII as is, except the quote and the backslash. */
-static void put_plain(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			buf_putc(b, (char)c);
-		} else {
-			buf_puts(b, "\\x");
-			buf_putc(b, hex[c >> 4]);
-			buf_putc(b, hex[c & 15]);
-		}
-	}
-}
-
-/* A JSON string in ASCII; bytes that are not UTF-8 become U+FFFD. */
-static void put_json(struct buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t left;
-
-	if (s == NULL) {
-		buf_puts(b, "null");
-		return;
-	}
-	left = strlen(s);
-	buf_putc(b, '"');
-	while (left > 0) {
-		unsigned long cp;
-		size_t k = utf8_decode(p, left, &cp);
-
-		if (k == 0) {
-			cp = 0xfffd;
-			k = 1;
-		}
-		p += k;
-		left -= k;
-		if (cp == '"' || cp == '\\')
-			buf_printf(b, "\\%c", (char)cp);
-		else if (cp >= 0x20 && cp < 0x7f)
-			buf_putc(b, (char)cp);
-		else if (cp < 0x10000)
-			buf_printf(b, "\\u%04lx", cp);
-		else	/* a surrogate pair */
-			buf_printf(b, "\\u%04lx\\u%04lx",
-			    0xd800 + ((cp - 0x10000) >> 10),
-			    0xdc00 + ((cp - 0x10000) & 0x3ff));
-	}
-	buf_putc(b, '"');
-}
-
 static void put_str(struct buf *b, const char *s, int json)
 {
 	if (json)
-		put_json(b, s);
-	else if (s == NULL)
-		buf_putc(b, '-');
+		out_json(b, s);
 	else
-		put_plain(b, s);
+		out_plain(b, s);
 }
 
 static void put_int(struct buf *b, int64_t v, int json)
@@ -144,7 +73,7 @@ static void put_ids(struct buf *b, const char *ids, int json)
 static void show_plain(struct buf *b, const struct block_report *r)
 {
 	buf_printf(b, "#%lld ", (long long)r->id);
-	put_time(b, r->stamp, 0);
+	out_time(b, r->stamp, 0);
 	buf_putc(b, ' ');
 	put_str(b, r->reporter, 0);
 	buf_puts(b, " -> ");
@@ -154,12 +83,12 @@ static void show_plain(struct buf *b, const struct block_report *r)
 	buf_puts(b, " received=");
 	put_int(b, r->received, 0);
 	buf_puts(b, " since=");
-	put_time(b, r->received_since, 0);
+	out_time(b, r->received_since, 0);
 	buf_printf(b, " offline_deleted=%u held_deleted=%u roster=",
 	    r->offline_deleted, r->held_deleted);
 	put_str(b, r->roster, 0);
 	buf_puts(b, " created=");
-	put_time(b, r->reported_created, 0);
+	out_time(b, r->reported_created, 0);
 	buf_puts(b, " ids=");
 	put_ids(b, r->stanza_ids, 0);
 	buf_puts(b, " text=");
@@ -176,13 +105,13 @@ static void show_json(struct buf *b, const struct block_report *r,
 {
 	buf_printf(b, "%s{\"id\":%lld,\"time\":", first ? "" : ",\n",
 	    (long long)r->id);
-	put_time(b, r->stamp, 1);
+	out_time(b, r->stamp, 1);
 	buf_puts(b, ",\"reporter\":");
-	put_json(b, r->reporter);
+	out_json(b, r->reporter);
 	buf_puts(b, ",\"reported\":");
-	put_json(b, r->reported);
+	out_json(b, r->reported);
 	buf_puts(b, ",\"reason\":");
-	put_json(b, r->reason);
+	out_json(b, r->reason);
 	buf_puts(b, ",\"text\":");
 	put_str(b, r->text, 1);
 	buf_puts(b, ",\"stanza_ids\":");
@@ -190,13 +119,13 @@ static void show_json(struct buf *b, const struct block_report *r,
 	buf_puts(b, ",\"received\":");
 	put_int(b, r->received, 1);
 	buf_puts(b, ",\"received_since\":");
-	put_time(b, r->received_since, 1);
+	out_time(b, r->received_since, 1);
 	buf_printf(b, ",\"offline_deleted\":%u,\"held_deleted\":%u",
 	    r->offline_deleted, r->held_deleted);
 	buf_puts(b, ",\"roster\":");
 	put_str(b, r->roster, 1);
 	buf_puts(b, ",\"reported_created\":");
-	put_time(b, r->reported_created, 1);
+	out_time(b, r->reported_created, 1);
 	buf_putc(b, '}');
 }
 

@@ -32,14 +32,17 @@ void out_plain(struct buf *b, const char *s)
 
 void out_json(struct buf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t left;
-
-	if (s == NULL) {
+	if (s == NULL)
 		buf_puts(b, "null");
-		return;
-	}
-	left = strlen(s);
+	else
+		out_json_n(b, s, strlen(s));
+}
+
+void out_json_n(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = n;
+
 	buf_putc(b, '"');
 	while (left > 0) {
 		unsigned long cp;
@@ -71,7 +74,7 @@ void out_time(struct buf *b, int64_t t, int json)
 	struct tm tm;
 	char s[32];
 
-	if (gmtime_r(&tt, &tm) == NULL ||
+	if (t < 0 || gmtime_r(&tt, &tm) == NULL ||
 	    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
 		buf_puts(b, json ? "null" : "-");
 		return;

@@ -8,6 +8,7 @@
 #ifndef PARLEY_PARLEYCTL_OUT_H
 #define PARLEY_PARLEYCTL_OUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -16,7 +17,10 @@
 void	 out_plain(struct buf *b, const char *s);
 /* s as a JSON string, or null when NULL. */
 void	 out_json(struct buf *b, const char *s);
-/* Unix seconds as 2026-11-27T21:40:00Z (quoted for JSON). */
+/* The same for n bytes that need not end in a NUL. */
+void	 out_json_n(struct buf *b, const char *s, size_t n);
+/* Unix seconds as 2026-11-27T21:40:00Z (quoted for JSON); a negative
+ * time (unknown) as - or null. */
 void	 out_time(struct buf *b, int64_t t, int json);
 /* Parses an ISO 8601 time: YYYY-MM-DD, optionally THH:MM or THH:MM:SS,
  * optionally Z or +HH:MM / -HH:MM (UTC without one).  Unix seconds in
