@@ -102,6 +102,21 @@ int im_archive_user_default(struct server *srv, const char *user,
 	return v != NULL ? (int)((uintptr_t)v - 1) : srv->cfg->archive_default;
 }
 
+int im_archive_idle(struct server *srv)
+{
+	const struct config *c = srv->cfg;
+
+	if (c->archive_default != ARCH_DEFAULT_NEVER ||
+	    c->archive_force_domains.n > 0)
+		return 0;
+	for (size_t i = 0; i < c->ngroups; i++)
+		if ((c->groups[i].set & GK_ARCHIVE) &&
+		    c->groups[i].archive == ARCHIVE_ALWAYS)
+			return 0;
+	refresh(srv);
+	return hmap_count(ap.dflt) == 0;
+}
+
 static const char *domain_of(const char *jid)
 {
 	const char *at = strchr(jid, '@');

@@ -271,6 +271,10 @@ struct archive_decision {
  * domain).  Fills d and returns d->on. */
 int	 im_archive_decide(struct server *srv, const char *owner,
 	    const char *peer_bare, struct archive_decision *d);
+/* 1 when no archive can record anything now: nothing forced by the
+ * config or a group, the default is never and no account has preferences
+ * of its own.  The message path's shortcut past im_archive_decide(). */
+int	 im_archive_idle(struct server *srv);
 /* 1 if an organisation policy archives the conversations of this
  * server's accounts with peer_bare (NULL: with anyone). */
 int	 im_archive_forced(const struct server *srv, const char *peer_bare);

@@ -51,6 +51,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/hmap.h"
+#include "core/isotime.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "im/im.h"
@@ -90,68 +91,6 @@ static void stamp_str(int64_t ms, char *out, size_t cap)
 	gmtime_r(&t, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out, cap, "%s.%03dZ", base, (int)(ms % 1000));
-}
-
-/* XEP-0082 DateTime: CCYY-MM-DDThh:mm:ss[.sss](Z|(+|-)hh:mm), to ms. */
-static int parse_stamp(const char *s, int64_t *out)
-{
-	int y, mo, d, h, mi, sec, n = 0, ms = 0, off = 0;
-	struct tm tm;
-	const char *p;
-
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
-	    &sec, &n) != 6 || n != 19)
-		return -1;
-	for (int i = 0; i < 19; i++)
-		if ((i == 4 || i == 7) ? s[i] != '-' : i == 10 ? s[i] != 'T' :
-		    (i == 13 || i == 16) ? s[i] != ':' :
-		    !isdigit((unsigned char)s[i]))
-			return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60 || y < 1970)
-		return -1;
-	p = s + 19;
-	if (*p == '.') {
-		int digits = 0;
-
-		for (p++; isdigit((unsigned char)*p); p++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*p - '0');
-		if (digits == 0)
-			return -1;
-		for (; digits < 3; digits++)
-			ms *= 10;
-	}
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om;
-
-		if (!isdigit((unsigned char)p[1]) ||
-		    !isdigit((unsigned char)p[2]) || p[3] != ':' ||
-		    !isdigit((unsigned char)p[4]) ||
-		    !isdigit((unsigned char)p[5]))
-			return -1;
-		oh = (p[1] - '0') * 10 + (p[2] - '0');
-		om = (p[4] - '0') * 10 + (p[5] - '0');
-		if (oh > 23 || om > 59)
-			return -1;
-		off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
-		p += 6;
-	} else {
-		return -1;
-	}
-	if (*p != '\0')
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = ((int64_t)timegm(&tm) - off) * 1000 + ms;
-	return 0;
 }
 
 /* A JID given by a client, as a normalised bare JID (malloc'd), or NULL. */
@@ -350,14 +289,15 @@ static void told_add(void *ud, const char *owner, const char *peer,
 	hmap_put(told.owners, owner, (void *)1);
 }
 
-/* 0 only when owner certainly has no disclosure record. */
+/* 0 only when owner (NULL: anyone) certainly has no disclosure record. */
 static int may_have_told(struct server *srv, const char *owner)
 {
 	uint64_t now = clock_mono_ms();
 	int64_t v;
 
 	if (told.loaded && now - told.checked_ms < 1000)
-		return hmap_get(told.owners, owner) != NULL;
+		return owner != NULL ? hmap_get(told.owners, owner) != NULL :
+		    hmap_count(told.owners) > 0;
 	told.checked_ms = now;
 	if (store_data_version(srv->store, &v) != STORE_OK)
 		return 1;
@@ -372,7 +312,8 @@ static int may_have_told(struct server *srv, const char *owner)
 		told.data_version = v;
 		told.loaded = 1;
 	}
-	return hmap_get(told.owners, owner) != NULL;
+	return owner != NULL ? hmap_get(told.owners, owner) != NULL :
+	    hmap_count(told.owners) > 0;
 }
 
 static int disclose(struct server *srv, const char *owner,
@@ -532,8 +473,13 @@ void im_archive_message(struct im_req *req)
 	char sid[ARCHIVE_SID_LEN + 1];
 	int told_s, told_r;
 
-	if (rcpt == NULL || strcmp(sender, rcpt) == 0 || !archivable(req) ||
-	    !deliverable(req))
+	if (rcpt == NULL || strcmp(sender, rcpt) == 0 || !archivable(req))
+		return;
+	/* Nobody archives and nobody was told otherwise: nothing to record
+	 * and nothing to disclose (the usual case, kept cheap). */
+	if (im_archive_idle(srv) && !may_have_told(srv, NULL))
+		return;
+	if (!deliverable(req))
 		return;
 	buf_printf(&rb, "%s@%s", rcpt, srv->cfg->domain);
 	im_archive_decide(srv, sender, rb.data, &ds);
@@ -711,7 +657,7 @@ static int parse_query(struct im_req *req, const struct xml_node *q,
 		    strcmp(var, "end") == 0) {
 			int64_t ms;
 
-			if (parse_stamp(v, &ms) != 0) {
+			if (iso_time_parse(v, ISOTIME_STRICT, &ms) != 0) {
 				im_error(req, ERR_BAD_REQUEST, "'start' and "
 				    "'end' must be XEP-0082 date-times such as "
 				    "2026-01-31T12:00:00Z");
