@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/isotime.h"
 #include "core/utf8.h"
 
 void out_plain(struct buf *b, const char *s)
@@ -82,65 +83,12 @@ void out_time(struct buf *b, int64_t t, int json)
 	buf_printf(b, json ? "\"%s\"" : "%s", s);
 }
 
-/* Exactly n digits at *p, advancing it; -1 if not. */
-static int digits(const char **p, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++, (*p)++) {
-		if (**p < '0' || **p > '9')
-			return -1;
-		v = v * 10 + (**p - '0');
-	}
-	return v;
-}
-
 int out_parse_time(const char *s, int64_t *out)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	const char *p = s;
-	struct tm tm;
-	int y, mo, d, h = 0, mi = 0, sec = 0, off = 0;
-	time_t t;
+	int64_t ms;
 
-	if ((y = digits(&p, 4)) < 1970 || *p++ != '-' ||
-	    (mo = digits(&p, 2)) < 1 || mo > 12 || *p++ != '-' ||
-	    (d = digits(&p, 2)) < 1 || d > mdays[mo - 1])
+	if (iso_time_parse(s, 0, &ms) != 0)
 		return -1;
-	if (*p == 'T' || *p == 't' || *p == ' ') {
-		p++;
-		if ((h = digits(&p, 2)) < 0 || h > 23 || *p++ != ':' ||
-		    (mi = digits(&p, 2)) < 0 || mi > 59)
-			return -1;
-		if (*p == ':') {
-			p++;
-			if ((sec = digits(&p, 2)) < 0 || sec > 60)
-				return -1;
-		}
-		if (*p == 'Z' || *p == 'z') {
-			p++;
-		} else if (*p == '+' || *p == '-') {
-			int sign = *p++ == '-' ? -1 : 1, oh, om;
-
-			if ((oh = digits(&p, 2)) < 0 || oh > 23 ||
-			    *p++ != ':' || (om = digits(&p, 2)) < 0 ||
-			    om > 59)
-				return -1;
-			off = sign * (oh * 3600 + om * 60);
-		}
-	}
-	if (*p != '\0')
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if ((t = timegm(&tm)) == (time_t)-1 || tm.tm_mday != d)
-		return -1;	/* Feb 29 of a common year rolled over */
-	*out = (int64_t)t - off;
+	*out = ms / 1000;
 	return 0;
 }

@@ -1,0 +1,22 @@
+/*
+ * isotime.h - ISO 8601 times (the XEP-0082 DateTime profile) read into
+ * Unix time.  One parser for what clients send (MAM's start and end, in
+ * the strict profile) and what an admin types (parleyctl --since, in the
+ * lenient one).
+ */
+#ifndef PARLEY_CORE_ISOTIME_H
+#define PARLEY_CORE_ISOTIME_H
+
+#include <stdint.h>
+
+/* Strict: XEP-0082 DateTime, CCYY-MM-DDThh:mm:ss[.s+](Z|+hh:mm|-hh:mm).
+ * Without it: also a date alone, hh:mm without seconds, 't', 'z' or a
+ * space for 'T', and no zone (UTC). */
+#define ISOTIME_STRICT	1
+
+/* Parses s into milliseconds since 1970 (fractions past the millisecond
+ * are dropped).  Years before 1970, days a month does not have, and
+ * anything after the time are refused.  0, or -1 when malformed. */
+int	iso_time_parse(const char *s, int flags, int64_t *out_ms);
+
+#endif
