@@ -25,29 +25,14 @@
 #include "xmpp/audit.h"
 #include "xmpp/server.h"
 
-static char tmpdir[64];
-
-static int setup(void **state)
-{
-	strcpy(tmpdir, "/tmp/parley-test-audit.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#include "store_fixture.h"
 
 static struct store *open_at(const char *name)
 {
 	char path[256], err[256] = "";
 	struct store *st;
 
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", fixture_dir, name);
 	if ((st = store_open(path, err, sizeof(err))) == NULL)
 		fail_msg("store_open: %s", err);
 	return st;
@@ -160,9 +145,9 @@ static void test_copy_and_verify(void **state)
 	int64_t stamp = 0;
 	FILE *f;
 
-	snprintf(src, sizeof(src), "%s/src.db", tmpdir);
-	snprintf(dst, sizeof(dst), "%s/copy.db", tmpdir);
-	snprintf(bad, sizeof(bad), "%s/bad.db", tmpdir);
+	snprintf(src, sizeof(src), "%s/src.db", fixture_dir);
+	snprintf(dst, sizeof(dst), "%s/copy.db", fixture_dir);
+	snprintf(bad, sizeof(bad), "%s/bad.db", fixture_dir);
 	assert_int_equal(store_backup_last(st, &stamp, NULL),
 	    STORE_NOT_FOUND);
 	assert_int_equal(store_copy_file(src, dst, 0, &bytes, &exists, err,
@@ -194,14 +179,14 @@ static void test_datalock(void **state)
 	pid_t holder;
 	int a, b;
 
-	a = datalock_take(tmpdir, 1, &holder, err, sizeof(err));
+	a = datalock_take(fixture_dir, 1, &holder, err, sizeof(err));
 	assert_true(a >= 0);
 	/* flock() is per open file: a second take fails even here. */
-	b = datalock_take(tmpdir, 0, &holder, err, sizeof(err));
+	b = datalock_take(fixture_dir, 0, &holder, err, sizeof(err));
 	assert_int_equal(b, -1);
 	assert_int_equal(holder, getpid());
 	close(a);
-	b = datalock_take(tmpdir, 0, &holder, err, sizeof(err));
+	b = datalock_take(fixture_dir, 0, &holder, err, sizeof(err));
 	assert_true(b >= 0);
 	close(b);
 }
@@ -226,7 +211,7 @@ static void test_durations(void **state)
 	assert_int_equal(config_parse_duration("99999999999999999999d",
 	    1ull << 40, &v), -1);
 
-	snprintf(path, sizeof(path), "%s/c.ini", tmpdir);
+	snprintf(path, sizeof(path), "%s/c.ini", fixture_dir);
 	f = fopen(path, "w");
 	fputs("[audit]\nretention = off\n[backup]\nmax_age = 2d\n", f);
 	fclose(f);
@@ -262,5 +247,6 @@ int main(void)
 		cmocka_unit_test(test_durations),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_setup,
+	    fixture_teardown);
 }

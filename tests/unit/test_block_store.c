@@ -17,49 +17,14 @@
 #include "store/offline.h"
 #include "store/store.h"
 
-static char tmpdir[64];
-static char dbpath[128];
-static int ndb;
-
-static int setup(void **state)
-{
-	strcpy(tmpdir, "/tmp/parley-test-block.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void add_user(struct store *st, const char *lp)
-{
-	struct scram_creds c1, c256;
-
-	memset(&c1, 0, sizeof(c1));
-	memset(&c256, 0, sizeof(c256));
-	c1.hash = SCRAM_SHA1;
-	c256.hash = SCRAM_SHA256;
-	c1.iterations = c256.iterations = 4096;
-	c1.salt_len = c256.salt_len = SCRAM_SALT_LEN;
-	assert_int_equal(store_user_create(st, lp, &c1, &c256), STORE_OK);
-}
+#include "store_fixture.h"
 
 static struct store *open_new(void)
 {
-	char err[256] = "";
-	struct store *st;
+	struct store *st = fixture_open();
 
-	snprintf(dbpath, sizeof(dbpath), "%s/db%d.sqlite", tmpdir, ndb++);
-	st = store_open(dbpath, err, sizeof(err));
-	if (st == NULL)
-		fail_msg("store_open: %s", err);
-	add_user(st, "alice");
-	add_user(st, "bob");
+	fixture_add_user(st, "alice");
+	fixture_add_user(st, "bob");
 	return st;
 }
 
@@ -265,5 +230,6 @@ int main(void)
 		cmocka_unit_test(test_offline_forget_by_sender),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_setup,
+	    fixture_teardown);
 }

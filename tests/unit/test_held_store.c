@@ -15,54 +15,16 @@
 #include "store/settings.h"
 #include "store/store.h"
 
-static char tmpdir[64];
-static char dbpath[128];
-static int ndb;
-
-static int setup(void **state)
-{
-	strcpy(tmpdir, "/tmp/parley-test-held.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void fake_creds(enum scram_hash h, struct scram_creds *c)
-{
-	size_t klen = h == SCRAM_SHA1 ? 20 : 32;
-
-	memset(c, 0, sizeof(*c));
-	c->hash = h;
-	c->iterations = 4096;
-	c->salt_len = SCRAM_SALT_LEN;
-	memset(c->salt, 1, SCRAM_SALT_LEN);
-	memset(c->stored_key, 2, klen);
-	memset(c->server_key, 3, klen);
-}
+#include "store_fixture.h"
 
 /* A fresh database with accounts r1, r2, r3, r4. */
 static struct store *fresh(void)
 {
-	struct scram_creds a, b;
-	char err[256];
-	struct store *st;
+	struct store *st = fixture_open();
 	const char *users[] = { "r1", "r2", "r3", "r4" };
 
-	snprintf(dbpath, sizeof(dbpath), "%s/db%d.sqlite", tmpdir, ndb++);
-	st = store_open(dbpath, err, sizeof(err));
-	assert_non_null(st);
-	fake_creds(SCRAM_SHA1, &a);
-	fake_creds(SCRAM_SHA256, &b);
 	for (size_t i = 0; i < 4; i++)
-		assert_int_equal(store_user_create(st, users[i], &a, &b),
-		    STORE_OK);
+		fixture_add_user(st, users[i]);
 	return st;
 }
 
@@ -247,7 +209,7 @@ static void test_data_version_moves_for_others_only(void **state)
 	    "contacts"), STORE_OK);
 	assert_int_equal(store_data_version(st, &b), STORE_OK);
 	assert_true(a == b);
-	other = store_open(dbpath, err, sizeof(err));
+	other = store_open(fixture_db, err, sizeof(err));
 	assert_non_null(other);
 	assert_int_equal(store_setting_set(other, "r1", "first_contact",
 	    "anyone"), STORE_OK);
@@ -268,5 +230,6 @@ int main(void)
 		cmocka_unit_test(test_data_version_moves_for_others_only),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_setup,
+	    fixture_teardown);
 }

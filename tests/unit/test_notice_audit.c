@@ -15,49 +15,7 @@
 #include "store/notice.h"
 #include "store/store.h"
 
-static char tmpdir[64];
-static char dbpath[128];
-static int ndb;
-
-static int setup(void **state)
-{
-	strcpy(tmpdir, "/tmp/parley-test-notice.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void add_user(struct store *st, const char *lp)
-{
-	struct scram_creds c1, c256;
-
-	memset(&c1, 0, sizeof(c1));
-	memset(&c256, 0, sizeof(c256));
-	c1.hash = SCRAM_SHA1;
-	c256.hash = SCRAM_SHA256;
-	c1.iterations = c256.iterations = 4096;
-	c1.salt_len = c256.salt_len = SCRAM_SALT_LEN;
-	assert_int_equal(store_user_create(st, lp, &c1, &c256), STORE_OK);
-}
-
-static struct store *open_new(void)
-{
-	char err[256] = "";
-	struct store *st;
-
-	snprintf(dbpath, sizeof(dbpath), "%s/db%d.sqlite", tmpdir, ndb++);
-	st = store_open(dbpath, err, sizeof(err));
-	if (st == NULL)
-		fail_msg("store_open: %s", err);
-	return st;
-}
+#include "store_fixture.h"
 
 struct seen {
 	struct buf	b;
@@ -78,11 +36,11 @@ static void cat_notice(void *ud, int64_t id, int64_t stamp, const char *kind,
 
 static void test_notices(void **state)
 {
-	struct store *st = open_new();
+	struct store *st = fixture_open();
 	struct seen s = { BUF_INIT, 0 };
 
-	add_user(st, "alice");
-	add_user(st, "bob");
+	fixture_add_user(st, "alice");
+	fixture_add_user(st, "bob");
 	assert_int_equal(store_notice_add(st, "nobody", 5, "k", "t"),
 	    STORE_NOT_FOUND);
 	assert_int_equal(store_notice_add(st, "alice", 10, "archive-export",
@@ -110,7 +68,7 @@ static void test_notices(void **state)
 	    STORE_OK);
 	assert_string_equal(buf_str(&s.b), "11 audit-read read;");
 	assert_int_equal(store_user_delete(st, "bob"), STORE_OK);
-	add_user(st, "bob");
+	fixture_add_user(st, "bob");
 	buf_reset(&s.b);
 	assert_int_equal(store_notice_list(st, "bob", cat_notice, &s),
 	    STORE_OK);
@@ -132,7 +90,7 @@ static void cat_audit(void *ud, const struct audit_row *r)
 
 static void test_audit(void **state)
 {
-	struct store *st = open_new();
+	struct store *st = fixture_open();
 	struct buf b = BUF_INIT;
 	int64_t n = -1;
 
@@ -173,5 +131,6 @@ int main(void)
 		cmocka_unit_test(test_audit),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_setup,
+	    fixture_teardown);
 }

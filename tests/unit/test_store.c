@@ -15,31 +15,7 @@
 
 #include "store/store.h"
 
-static char tmpdir[64];
-static char dbpath[128];
-static int ndb;
-
-static int setup(void **state)
-{
-	strcpy(tmpdir, "/tmp/parley-test-store.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* A fresh database path for each test. */
-static const char *new_db(void)
-{
-	snprintf(dbpath, sizeof(dbpath), "%s/db%d.sqlite", tmpdir, ndb++);
-	return dbpath;
-}
+#include "store_fixture.h"
 
 /* Credentials filled by hand: a recognisable pattern per seed. */
 static void fake_creds(enum scram_hash h, unsigned char seed,
@@ -106,7 +82,7 @@ static void collect(void *ud, const char *lp)
 
 static void test_create_get(void **state)
 {
-	struct store *st = open_ok(new_db());
+	struct store *st = open_ok(fixture_new_db());
 	struct scram_creds c1, c256, got;
 
 	fake_creds(SCRAM_SHA1, 1, &c1);
@@ -138,7 +114,7 @@ static void test_create_get(void **state)
 
 static void test_bad_creds_refused(void **state)
 {
-	struct store *st = open_ok(new_db());
+	struct store *st = open_ok(fixture_new_db());
 	struct scram_creds c1, c256;
 
 	fake_creds(SCRAM_SHA1, 1, &c1);
@@ -154,7 +130,7 @@ static void test_bad_creds_refused(void **state)
 
 static void test_set_creds_delete(void **state)
 {
-	struct store *st = open_ok(new_db());
+	struct store *st = open_ok(fixture_new_db());
 	struct scram_creds c1, c256, got;
 
 	fake_creds(SCRAM_SHA1, 10, &c1);
@@ -183,7 +159,7 @@ static void test_set_creds_delete(void **state)
 
 static void test_list_sorted(void **state)
 {
-	struct store *st = open_ok(new_db());
+	struct store *st = open_ok(fixture_new_db());
 	struct names nm = { 0 };
 
 	assert_int_equal(store_user_list(st, collect, &nm), STORE_OK);
@@ -203,7 +179,7 @@ static void test_list_sorted(void **state)
 
 static void test_reopen_and_mode(void **state)
 {
-	const char *p = new_db();
+	const char *p = fixture_new_db();
 	struct store *st = open_ok(p);
 	struct scram_creds c1, got;
 	struct stat sb;
@@ -224,7 +200,7 @@ static void test_reopen_and_mode(void **state)
 /* Like parleyd and parleyctl: two handles on one file. */
 static void test_two_handles(void **state)
 {
-	const char *p = new_db();
+	const char *p = fixture_new_db();
 	struct store *a = open_ok(p), *b = open_ok(p);
 	struct scram_creds c1, c256, got;
 	struct names nm = { 0 };
@@ -269,7 +245,7 @@ static long long pragma_int(const char *p, const char *sql)
 
 static void test_schema(void **state)
 {
-	const char *p = new_db();
+	const char *p = fixture_new_db();
 	struct store *st = open_ok(p);
 	sqlite3 *db;
 	sqlite3_stmt *s;
@@ -307,7 +283,7 @@ static void test_schema(void **state)
 
 static void test_malformed_row(void **state)
 {
-	const char *p = new_db();
+	const char *p = fixture_new_db();
 	struct store *st = open_ok(p);
 	struct scram_creds got;
 	sqlite3 *db;
@@ -343,7 +319,7 @@ static void test_open_fails(void **state)
 {
 	char err[256] = "", p[160];
 
-	snprintf(p, sizeof(p), "%s/no/such/dir/x.db", tmpdir);
+	snprintf(p, sizeof(p), "%s/no/such/dir/x.db", fixture_dir);
 	assert_null(store_open(p, err, sizeof(err)));
 	assert_non_null(strstr(err, "cannot open database"));
 	assert_non_null(strstr(err, p));
@@ -363,5 +339,6 @@ int main(void)
 		cmocka_unit_test(test_open_fails),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_setup,
+	    fixture_teardown);
 }

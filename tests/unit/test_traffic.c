@@ -19,39 +19,10 @@
 #include "store/store.h"
 #include "store/traffic.h"
 
-static char tmpdir[64];
-static char dbpath[128];
-static int ndb;
+#include "store_fixture.h"
 
 /* A Monday, 10:17:23 UTC: not on any bucket boundary. */
 #define NOW	((int64_t)1795947443)
-
-static int setup(void **state)
-{
-	strcpy(tmpdir, "/tmp/parley-test-traffic.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct store *open_new(void)
-{
-	char err[256] = "";
-	struct store *st;
-
-	snprintf(dbpath, sizeof(dbpath), "%s/db%d.sqlite", tmpdir, ndb++);
-	st = store_open(dbpath, err, sizeof(err));
-	if (st == NULL)
-		fail_msg("store_open: %s", err);
-	return st;
-}
 
 /* Rows of the traffic table, read behind the store's back. */
 static int64_t count_rows(const char *where)
@@ -63,7 +34,7 @@ static int64_t count_rows(const char *where)
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM traffic WHERE %s",
 	    where);
-	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(fixture_db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
@@ -127,7 +98,7 @@ static void test_window_arithmetic(void **state)
 
 static void test_rank_by_each_measure(void **state)
 {
-	struct store *st = open_new();
+	struct store *st = fixture_open();
 	struct traffic *t = traffic_new();
 	int i;
 
@@ -168,7 +139,7 @@ static void test_rank_by_each_measure(void **state)
 
 static void test_windows_and_pruning(void **state)
 {
-	struct store *st = open_new();
+	struct store *st = fixture_open();
 	struct traffic *t = traffic_new();
 	int64_t minute = NOW - NOW % 60;
 
@@ -212,13 +183,13 @@ static void test_windows_and_pruning(void **state)
 /* A failed flush keeps the counts for the next one. */
 static void test_failed_flush_keeps_counts(void **state)
 {
-	struct store *st = open_new();
+	struct store *st = fixture_open();
 	struct traffic *t = traffic_new();
 	sqlite3 *db;
 
 	traffic_stanza(t, "alice", 1, 10);
 	/* The table is away for a moment: the flush fails. */
-	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(fixture_db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE traffic RENAME TO t2",
 	    NULL, NULL, NULL), SQLITE_OK);
 	assert_int_not_equal(traffic_flush(t, st, NOW), STORE_OK);
@@ -287,5 +258,6 @@ int main(void)
 		cmocka_unit_test(test_histogram_and_page),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_setup,
+	    fixture_teardown);
 }
