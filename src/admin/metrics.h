@@ -46,6 +46,8 @@ enum metrics_limit {
 };
 
 #define METRICS_HIST_MAX	16
+/* Stanza handling time is sampled: one stanza in this many is timed. */
+#define METRICS_TIME_EVERY	8u
 
 struct metrics_hist {
 	const uint64_t		*bounds_ns;	/* ascending, n of them */
@@ -67,7 +69,9 @@ struct metrics {
 	uint64_t	 rate_limited[ML_NLIMITS];
 	uint64_t	 uploads;	/* files published (XEP-0363) */
 	uint64_t	 upload_bytes;
-	struct metrics_hist stanza_time;	/* complete stanza -> handled */
+	struct metrics_hist stanza_time;	/* complete stanza -> handled,
+						   one in METRICS_TIME_EVERY */
+	unsigned	 stanza_tick;
 	struct metrics_hist store_write_time;	/* one write or COMMIT */
 	struct metrics_hist login_time;		/* accepted -> bound */
 };

@@ -2,12 +2,13 @@
 passwords and the back-off, STARTTLS before SASL, PLAIN only when enabled
 and only over TLS."""
 
+import os
 import re
 import time
 import xml.etree.ElementTree as ET
 
 from harness import (Client, RawClient, ServerTestCase, NS_SASL, NS_TLS,
-                     NS_BIND, q, round_trip)
+                     NS_BIND, q, round_trip, T, wait_until)
 
 
 def mech_logged(log, user, mech):
@@ -68,11 +69,18 @@ class ScramLoginTest(ServerTestCase):
         r = RawClient(self.server)
         r.open()
         r.starttls()
-        el = r.auth_scram('nosuchuser', 'whatever')
+        # What a user types as a name may be their password typed one
+        # field too early: an unknown name is not written to the log.
+        name = 'Secret-Typed-As-Name-%d' % os.getpid()
+        el = r.auth_scram(name, 'whatever')
         self.assertEqual(el.tag, q(NS_SASL, 'failure'))
         self.assertIsNotNone(el.find(q(NS_SASL, 'not-authorized')),
                              ET.tostring(el))
         r.close()
+        self.assertTrue(wait_until(lambda: 'authentication failed for an '
+                                   'unknown account' in self.server.log(),
+                                   T(5)), self.server.log()[-2000:])
+        self.assertNotIn(name.lower(), self.server.log().lower())
 
 
 class WrongPasswordTest(ServerTestCase):
