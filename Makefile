@@ -87,7 +87,7 @@ asan:
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 fuzz: $(FUZZ_SRC)
-	sh fuzz/run.sh $(FUZZ_SECONDS)
+	LIB_SRC="$(LIB_SRC)" sh fuzz/run.sh $(FUZZ_SECONDS)
 
 # A short load run (about 30 s) of every parley-bench scenario against a
 # parleyd started from bin/ on free loopback ports.

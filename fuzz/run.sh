@@ -11,8 +11,9 @@ out=build-fuzz
 mkdir -p "$out"
 PKGS="libevent libevent_openssl libmicrohttpd expat sqlite3 openssl inih"
 flags="-std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(pkg-config --cflags $PKGS)"
-libsrc=$(ls src/core/*.c src/xml/*.c src/xmpp/*.c src/net/*.c src/im/*.c src/store/*.c \
-    src/http/*.c src/scan/*.c 2>/dev/null)
+# The library's sources: the Makefile's list (LIB_SRC), so that a new
+# module is linked here too.
+libsrc=${LIB_SRC:?run through make fuzz, which gives LIB_SRC}
 status=0
 for f in fuzz/fuzz_*.c; do
 	name=$(basename "$f" .c)
