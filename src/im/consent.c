@@ -211,29 +211,6 @@ void im_consent_roster_changed(struct server *srv, const char *user,
 
 /* ---- holding ------------------------------------------------------------- */
 
-/* Chat or normal, with a body or subject, and not asking to stay unstored
- * (XEP-0334): the only kind of message worth a request. */
-static int holdable(const struct im_req *req)
-{
-	const char *t = req->type ? req->type : "normal";
-	int content = 0;
-
-	if (strcmp(t, "chat") != 0 && strcmp(t, "normal") != 0)
-		return 0;
-	for (struct xml_node *n = xml_first_elem(req->stanza); n;
-	    n = xml_next_elem(n)) {
-		if (strcmp(n->ns, NS_HINTS) == 0 &&
-		    (strcmp(n->name, "no-store") == 0 ||
-		    strcmp(n->name, "no-permanent-store") == 0))
-			return 0;
-		if (strcmp(n->ns, NS_CLIENT) == 0 &&
-		    (strcmp(n->name, "body") == 0 ||
-		    strcmp(n->name, "subject") == 0))
-			content = 1;
-	}
-	return content;
-}
-
 static int blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -421,7 +398,7 @@ int im_consent_allows(struct im_req *req)
 		return 1;
 	if (writes_freely(req->srv, req->to.local, req->from->bare))
 		return 1;
-	if (holdable(req))
+	if (im_message_keepable(req, 1))
 		hold(req);
 	return 0;
 }

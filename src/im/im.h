@@ -93,6 +93,11 @@ int	 im_may_see_presence(struct server *srv, const char *owner,
 /* Offline messages (XEP-0160): store one for req->to (returns 0), or -1
  * when offline storage is off or full (the sender got an error). */
 int	 im_offline_store(struct im_req *req);
+/* A message worth keeping for someone (message.c): chat or normal, with
+ * a body (or a subject, when subject_counts), and not asking to stay
+ * unstored (XEP-0334 no-store, no-permanent-store).  What consent holds
+ * and what an archive records (XEP-0313 4.1.1: a body) are both this. */
+int	 im_message_keepable(const struct im_req *req, int subject_counts);
 /* Message carbons (XEP-0280): enable/disable, and the copies of a
  * message one resource sent, or some resources received. */
 void	 im_carbons_toggle(struct im_req *req);

@@ -138,27 +138,6 @@ static void state_str(const struct archive_decision *d, char *out,
 	snprintf(out, cap, "%s:%s", d->by == ARCH_BY_ORG ? "org" : "user", r);
 }
 
-/* Worth archiving (XEP-0313 4.1.1): chat or normal with a body. */
-static int archivable(const struct im_req *req)
-{
-	const char *t = req->type ? req->type : "normal";
-	int body = 0;
-
-	if (strcmp(t, "chat") != 0 && strcmp(t, "normal") != 0)
-		return 0;
-	for (struct xml_node *n = xml_first_elem(req->stanza); n;
-	    n = xml_next_elem(n)) {
-		if (strcmp(n->ns, NS_HINTS) == 0 &&
-		    (strcmp(n->name, "no-store") == 0 ||
-		    strcmp(n->name, "no-permanent-store") == 0))
-			return 0;
-		if (strcmp(n->ns, NS_CLIENT) == 0 &&
-		    strcmp(n->name, "body") == 0)
-			body = 1;
-	}
-	return body;
-}
-
 /* ---- disclosure notices ------------------------------------------------ */
 
 static void notice_text(struct server *srv, const char *owner_bare,
@@ -473,7 +452,7 @@ void im_archive_message(struct im_req *req)
 	char sid[ARCHIVE_SID_LEN + 1];
 	int told_s, told_r;
 
-	if (rcpt == NULL || strcmp(sender, rcpt) == 0 || !archivable(req))
+	if (rcpt == NULL || strcmp(sender, rcpt) == 0 || !im_message_keepable(req, 0))
 		return;
 	/* Nobody archives and nobody was told otherwise: nothing to record
 	 * and nothing to disclose (the usual case, kept cheap). */

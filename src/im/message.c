@@ -18,6 +18,7 @@
 #include "im/im.h"
 #include "store/store.h"
 #include "xmpp/errors.h"
+#include "xmpp/ns.h"
 #include "xmpp/router.h"
 #include "xmpp/server.h"
 #include "xmpp/session.h"
@@ -70,6 +71,26 @@ static void deliver_bare(struct im_req *req)
 		session_send_raw(best[i], b.data, b.len);
 	buf_free(&b);
 	im_carbons_received(req, best, n);
+}
+
+int im_message_keepable(const struct im_req *req, int subject_counts)
+{
+	int content = 0;
+
+	if (!is_type(req, "chat") && !is_type(req, "normal"))
+		return 0;
+	for (struct xml_node *n = xml_first_elem(req->stanza); n;
+	    n = xml_next_elem(n)) {
+		if (strcmp(n->ns, NS_HINTS) == 0 &&
+		    (strcmp(n->name, "no-store") == 0 ||
+		    strcmp(n->name, "no-permanent-store") == 0))
+			return 0;
+		if (strcmp(n->ns, NS_CLIENT) == 0 &&
+		    (strcmp(n->name, "body") == 0 ||
+		    (subject_counts && strcmp(n->name, "subject") == 0)))
+			content = 1;
+	}
+	return content;
 }
 
 void im_message(struct im_req *req)
