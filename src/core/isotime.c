@@ -1,6 +1,7 @@
 /* isotime.c - see isotime.h. */
 #include "core/isotime.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -82,4 +83,19 @@ int iso_time_parse(const char *s, int flags, int64_t *out_ms)
 		return -1;	/* Feb 29 of a common year rolled over */
 	*out_ms = ((int64_t)t - off) * 1000 + ms;
 	return 0;
+}
+
+void iso_time_str(int64_t ms, int with_ms, char *out, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char base[24];
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(base, sizeof(base), "1970-01-01T00:00:00");
+	if (with_ms)
+		snprintf(out, cap, "%s.%03dZ", base, (int)(ms % 1000));
+	else
+		snprintf(out, cap, "%sZ", base);
 }

@@ -324,11 +324,6 @@ static void hold(struct im_req *req)
 		srv->cfg->max_held_messages, srv->cfg->max_held_bytes,
 		srv->cfg->max_first_contacts_per_hour, 3600,
 	};
-	struct xml_stanza *copy;
-	struct xml_node *root, *d;
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
 	unsigned count;
 
 	buf_printf(&to, "%s@%s", user, srv->cfg->domain);
@@ -339,16 +334,7 @@ static void hold(struct im_req *req)
 		goto out;
 	}
 	make_preview(req->stanza, &preview);
-	copy = xml_stanza_copy(req->st);
-	root = xml_root(copy);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	d = xml_add_child(copy, root, NS_DELAY, "delay");
-	xml_set_attr(copy, d, "from", srv->cfg->domain);
-	xml_set_attr(copy, d, "stamp", stamp);
-	xml_add_text(copy, d, "Held until accepted", 19);
-	router_serialize(root, &xml);
-	xml_stanza_free(copy);
+	im_delayed_copy(req, "Held until accepted", &xml);
 	switch (store_held_push(srv->store, user, sender, buf_str(&preview),
 	    xml.data, xml.len, &caps, &count)) {
 	case HELD_OK:

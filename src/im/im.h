@@ -93,6 +93,10 @@ int	 im_may_see_presence(struct server *srv, const char *owner,
 /* Offline messages (XEP-0160): store one for req->to (returns 0), or -1
  * when offline storage is off or full (the sender got an error). */
 int	 im_offline_store(struct im_req *req);
+/* The message as it will be delivered later (offline.c): serialized into
+ * out with a XEP-0203 <delay from='domain' stamp='now'>reason</delay>. */
+void	 im_delayed_copy(const struct im_req *req, const char *reason,
+	    struct buf *out);
 /* A message worth keeping for someone (message.c): chat or normal, with
  * a body (or a subject, when subject_counts), and not asking to stay
  * unstored (XEP-0334 no-store, no-permanent-store).  What consent holds

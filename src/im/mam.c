@@ -82,17 +82,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void stamp_str(int64_t ms, char *out, size_t cap)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char base[32];
-
-	gmtime_r(&t, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, cap, "%s.%03dZ", base, (int)(ms % 1000));
-}
-
 /* A JID given by a client, as a normalised bare JID (malloc'd), or NULL. */
 static char *bare_of(const char *s)
 {
@@ -508,7 +497,7 @@ static void send_result(struct session *s, const char *queryid,
 	struct buf b = BUF_INIT;
 	char stamp[40];
 
-	stamp_str(r->stamp_ms, stamp, sizeof(stamp));
+	iso_time_str(r->stamp_ms, 1, stamp, sizeof(stamp));
 	buf_puts(&b, "<message to='");
 	buf_put_xml_escaped(&b, s->full, strlen(s->full));
 	buf_puts(&b, "' from='");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/isotime.h"
 #include "core/log.h"
 #include "im/im.h"
 #include "store/notice.h"
@@ -31,12 +32,9 @@ static void send_notice(void *ud, int64_t id, int64_t stamp,
 	struct session *s = nc->s;
 	struct xml_stanza *st = xml_stanza_new(NS_CLIENT, "message");
 	struct xml_node *root = xml_root(st), *n;
-	time_t t = (time_t)stamp;
-	struct tm tm;
-	char when[32];
+	char when[ISOTIME_MAX];
 
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	iso_time_str(stamp * 1000, 0, when, sizeof(when));
 	xml_set_attr(st, root, "type", "normal");
 	xml_set_attr(st, root, "from", s->srv->cfg->domain);
 	xml_set_attr(st, root, "to", s->full);

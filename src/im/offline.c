@@ -15,6 +15,8 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
+#include "core/isotime.h"
 #include "core/log.h"
 #include "im/im.h"
 #include "store/offline.h"
@@ -48,15 +50,26 @@ int im_offline_enabled(const struct server *srv)
 	return srv->cfg->max_offline_messages > 0;
 }
 
+void im_delayed_copy(const struct im_req *req, const char *reason,
+    struct buf *out)
+{
+	struct xml_stanza *copy = xml_stanza_copy(req->st);
+	struct xml_node *root = xml_root(copy), *d;
+	char stamp[ISOTIME_MAX];
+
+	iso_time_str(clock_wall_s() * 1000, 0, stamp, sizeof(stamp));
+	d = xml_add_child(copy, root, NS_DELAY, "delay");
+	xml_set_attr(copy, d, "from", req->srv->cfg->domain);
+	xml_set_attr(copy, d, "stamp", stamp);
+	xml_add_text(copy, d, reason, strlen(reason));
+	router_serialize(root, out);
+	xml_stanza_free(copy);
+}
+
 int im_offline_store(struct im_req *req)
 {
 	struct server *srv = req->srv;
-	struct xml_stanza *copy;
-	struct xml_node *root, *d;
 	struct buf b = BUF_INIT;
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
 	enum store_rc rc;
 
 	if (!im_offline_enabled(srv)) {
@@ -67,16 +80,7 @@ int im_offline_store(struct im_req *req)
 	}
 	if (!worth_storing(req->stanza))
 		return 0;
-	copy = xml_stanza_copy(req->st);
-	root = xml_root(copy);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	d = xml_add_child(copy, root, NS_DELAY, "delay");
-	xml_set_attr(copy, d, "from", srv->cfg->domain);
-	xml_set_attr(copy, d, "stamp", stamp);
-	xml_add_text(copy, d, "Offline Storage", 15);
-	router_serialize(root, &b);
-	xml_stanza_free(copy);
+	im_delayed_copy(req, "Offline Storage", &b);
 	rc = store_offline_push(srv->store, req->to.local, req->from->full,
 	    b.data, b.len, srv->cfg->max_offline_messages,
 	    srv->cfg->max_offline_bytes);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/isotime.h"
 #include "http/upload.h"
 #include "im/im.h"
 #include "xmpp/audit.h"
@@ -106,9 +107,7 @@ void im_upload_request(struct im_req *req)
 	struct upload_slot slot;
 	struct xml_stanza *st;
 	struct xml_node *root, *n;
-	char num[32], stamp[32];
-	struct tm tm;
-	time_t t;
+	char num[32], stamp[ISOTIME_MAX];
 
 	if (req->srv->upload == NULL) {
 		im_error(req, ERR_SERVICE_UNAVAILABLE, "file upload is off "
@@ -145,9 +144,8 @@ void im_upload_request(struct im_req *req)
 	case UPLOAD_RATE:
 		audit_hit(req->srv, "rate-limit", req->from->user,
 		    req->from->addr, "limit=uploads", NULL);
-		t = (time_t)slot.retry_at;
-		gmtime_r(&t, &tm);
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		iso_time_str((int64_t)slot.retry_at * 1000, 0, stamp,
+		    sizeof(stamp));
 		upload_error(req, ERR_RESOURCE_CONSTRAINT, "wait", slot.text,
 		    "retry", NULL, stamp);
 		return;

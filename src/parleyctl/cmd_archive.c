@@ -34,20 +34,12 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/isotime.h"
 #include "parleyctl/ctl.h"
 #include "parleyctl/out.h"
 #include "store/archive.h"
 #include "store/audit.h"
 #include "store/notice.h"
-
-static void iso_now(char *out, size_t cap)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 struct export {
 	FILE		*out;
@@ -59,14 +51,9 @@ struct export {
 static void export_row(void *ud, const struct archive_row *r)
 {
 	struct export *e = ud;
-	time_t t = (time_t)(r->stamp_ms / 1000);
-	char stamp[40], base[32];
-	struct tm tm;
+	char stamp[ISOTIME_MAX];
 
-	gmtime_r(&t, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp, sizeof(stamp), "%s.%03dZ", base,
-	    (int)(r->stamp_ms % 1000));
+	iso_time_str(r->stamp_ms, 1, stamp, sizeof(stamp));
 	buf_reset(&e->line);
 	buf_printf(&e->line, "{\"id\":\"%s\",\"stamp\":\"%s\",\"peer\":",
 	    r->sid, stamp);
@@ -108,7 +95,7 @@ static int export(struct ctl *c, const char *lp, const char *path)
 	if (e.failed)
 		die(RC_ERR, "%s: cannot write: %s", path ? shown(path) :
 		    "standard output", strerror(errno));
-	iso_now(when, sizeof(when));
+	iso_time_str(clock_wall_s() * 1000, 0, when, sizeof(when));
 	buf_printf(&text, "On %s the server's administrator exported your "
 	    "message archive (%lld messages).", when, e.n);
 	if (store_notice_add(st, lp, clock_wall_s(), "archive-export",
@@ -157,7 +144,7 @@ static int purge(struct ctl *c, const char *lp)
 	    STORE_OK || (rc = store_archive_purge_all(st, lp, &n)) !=
 	    STORE_OK)
 		goto out;
-	iso_now(when, sizeof(when));
+	iso_time_str(clock_wall_s() * 1000, 0, when, sizeof(when));
 	buf_printf(&text, "On %s the server's administrator deleted your "
 	    "message archive (%lld messages) and your archive preferences.",
 	    when, (long long)n);

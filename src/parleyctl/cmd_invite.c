@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/isotime.h"
 #include "parleyctl/ctl.h"
 #include "store/invite.h"
 
@@ -53,12 +54,7 @@ static long parse_count(const char *s, long max)
 
 static const char *utc(int64_t t, char *out, size_t cap)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, cap, "%lld", (long long)t);
+	iso_time_str(t * 1000, 0, out, cap);
 	return out;
 }
 

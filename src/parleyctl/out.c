@@ -71,15 +71,13 @@ void out_json_n(struct buf *b, const char *s, size_t n)
 
 void out_time(struct buf *b, int64_t t, int json)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[32];
+	char s[ISOTIME_MAX];
 
-	if (t < 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+	if (t < 0) {
 		buf_puts(b, json ? "null" : "-");
 		return;
 	}
+	iso_time_str(t * 1000, 0, s, sizeof(s));
 	buf_printf(b, json ? "\"%s\"" : "%s", s);
 }
 

@@ -72,9 +72,24 @@ static void test_lenient(void **state)
 	refused("yesterday", 0);
 }
 
+static void test_print(void **state)
+{
+	char s[ISOTIME_MAX];
+	int64_t back = 0;
+
+	iso_time_str(T0 + 42, 0, s, sizeof(s));
+	assert_string_equal(s, "2026-11-27T10:00:00Z");
+	iso_time_str(T0 + 42, 1, s, sizeof(s));
+	assert_string_equal(s, "2026-11-27T10:00:00.042Z");
+	/* What is printed reads back strictly as the same time. */
+	assert_int_equal(iso_time_parse(s, ISOTIME_STRICT, &back), 0);
+	assert_int_equal(back, T0 + 42);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_strict),
 		cmocka_unit_test(test_lenient),
 	};
